@@ -1,0 +1,30 @@
+// Kubernetes client construction, shared by all components. One KubeConfig per process; the
+// client-node library keeps its own keep-alive agent per cluster, so we build the config once and
+// derive every API client from it (re-creating configs per call leaks sockets, see
+// kubernetes-client/javascript#2127).
+import { KubeConfig } from '@kubernetes/client-node';
+
+let shared: KubeConfig | undefined;
+
+/** Loads $KUBECONFIG (or in-cluster config when running in a pod), once per process. */
+export function kubeConfig(): KubeConfig {
+  if (!shared) {
+    const kc = new KubeConfig();
+    if (process.env['KUBECONFIG']) kc.loadFromFile(process.env['KUBECONFIG']);
+    else kc.loadFromDefault();
+    shared = kc;
+  }
+  return shared;
+}
+
+export function namespaceOf(kc: KubeConfig): string {
+  return process.env['POD_NAMESPACE'] ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
+}
+
+/** HTTP status of a client-node ApiException (or undefined for other errors). */
+export function statusOf(err: unknown): number | undefined {
+  if (err && typeof err === 'object' && 'code' in err && typeof (err as { code: unknown }).code === 'number') {
+    return (err as { code: number }).code;
+  }
+  return undefined;
+}

@@ -1,0 +1,64 @@
+// Shared building blocks of the schemas. Every schema in lib/schema is the single source of truth:
+// TypeScript types come from `Static<>`, ajv compiles the same objects, and hack/gen-crds renders
+// them into the CRD OpenAPI schemas (dropping the ajv-only keywords the apiserver does not accept).
+import { Type, type TSchema, type SchemaOptions } from '@sinclair/typebox';
+
+/** A CEL rule attached to a schema node (rendered as x-kubernetes-validations in the CRDs). */
+export interface CelRule {
+  rule: string;
+  message: string;
+  fieldPath?: string;
+  reason?: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueForbidden' | 'FieldValueDuplicate';
+}
+
+export function cel(...rules: CelRule[]): { 'x-kubernetes-validations': CelRule[] } {
+  return { 'x-kubernetes-validations': rules };
+}
+
+/** CT bucket name constraint (G1 schema: 3–63 chars of [0-9a-zA-Z.-_]). */
+export const BucketName = (opts: SchemaOptions = {}) => Type.String({ minLength: 3, maxLength: 63, pattern: '^[0-9a-zA-Z._-]+$', ...opts });
+
+/** CT object key constraint (G1: letters/digits/_/space/slash/dash, then one dot and an extension). */
+export const ObjectKey = (opts: SchemaOptions = {}) =>
+  Type.String({ minLength: 1, maxLength: 1024, pattern: '^[\\w /.-]*[\\w /-]\\.[0-9a-zA-Z]+$', ...opts });
+
+/** `WxH` frame size. */
+export const Size = (opts: SchemaOptions = {}) => Type.String({ pattern: '^[0-9]{1,5}x[0-9]{1,5}$', ...opts });
+
+/** `NNNk` bitrate. */
+export const Bitrate = (opts: SchemaOptions = {}) => Type.String({ pattern: '^[0-9]{1,6}k$', ...opts });
+
+/** Client-chosen job id: a superset of CT's 32 lowercase hex chars (protocols/README.md). */
+export const JobId = (opts: SchemaOptions = {}) => Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._-]+$', ...opts });
+
+/** Kubernetes condition, as in metav1.Condition. */
+export const Condition = Type.Object({
+  type: Type.String({ minLength: 1, maxLength: 316 }),
+  status: Type.Union([Type.Literal('True'), Type.Literal('False'), Type.Literal('Unknown')]),
+  reason: Type.String({ minLength: 1, maxLength: 1024 }),
+  message: Type.String({ maxLength: 32768 }),
+  lastTransitionTime: Type.String({ format: 'date-time' }),
+  observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
+});
+
+/** Object metadata subset we rely on (the apiserver owns the rest). */
+export const ObjectMeta = Type.Object(
+  {
+    name: Type.Optional(Type.String()),
+    namespace: Type.Optional(Type.String()),
+    uid: Type.Optional(Type.String()),
+    resourceVersion: Type.Optional(Type.String()),
+    generation: Type.Optional(Type.Integer()),
+    creationTimestamp: Type.Optional(Type.String()),
+    deletionTimestamp: Type.Optional(Type.String()),
+    labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+    annotations: Type.Optional(Type.Record(Type.String(), Type.String())),
+    finalizers: Type.Optional(Type.Array(Type.String())),
+  },
+  { additionalProperties: true },
+);
+
+export const StringEnum = <T extends string[]>(values: [...T], opts: SchemaOptions = {}) =>
+  Type.Unsafe<T[number]>({ type: 'string', enum: values, ...opts });
+
+export type { TSchema };

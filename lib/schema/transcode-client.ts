@@ -1,0 +1,110 @@
+// TranscodeClient: one client of the stack (queues, buckets, principal, limits).
+import { Type, type Static } from '@sinclair/typebox';
+import { Condition, ObjectMeta, StringEnum, BucketName, cel } from './common.js';
+
+const QueueUrl = Type.String({ pattern: '^https?://', maxLength: 2048 });
+
+/** An AWS principal: account id, IAM ARN (root/user/role), or "*" (any, only for local stacks). */
+export const PRINCIPAL_PATTERN = '^(\\*|[0-9]{12}|arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:(root|(user|role|assumed-role)/[\\w+=,.@/-]+))$';
+
+export const BucketSpec = Type.Object(
+  {
+    name: Type.Optional(BucketName({ description: 'Bucket name; derived from the client when managed and omitted.' })),
+    managed: Type.Optional(
+      Type.Boolean({ default: true, description: 'Create the bucket and its policy (true) or adopt an existing bucket (false).' }),
+    ),
+    prefix: Type.Optional(Type.String({ maxLength: 256, pattern: '^[\\w./-]*$', description: 'Key prefix inside a shared bucket.' })),
+  },
+  cel({
+    rule: 'self.managed || has(self.name)',
+    message: 'an existing (managed: false) bucket needs a name',
+    fieldPath: '.name',
+    reason: 'FieldValueRequired',
+  }),
+);
+
+export const TranscodeClientSpec = Type.Object({
+  principal: Type.String({
+    pattern: PRINCIPAL_PATTERN,
+    description: "The client's AWS principal: who may send to the input queue and read the output queue.",
+  }),
+  queues: Type.Optional(
+    Type.Object(
+      {
+        managed: Type.Optional(Type.Boolean({ default: true, description: 'Create the queues (true) or adopt existing ones (false).' })),
+        prefix: Type.Optional(Type.String({ maxLength: 40, pattern: '^[A-Za-z0-9_-]*$', description: 'Name prefix of managed queues.' })),
+        inputUrl: Type.Optional(QueueUrl),
+        outputUrl: Type.Optional(QueueUrl),
+        maxReceiveCount: Type.Optional(
+          Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'Receives before a message goes to the dead-letter queue.' }),
+        ),
+      },
+      cel({
+        rule: 'self.managed || (has(self.inputUrl) && has(self.outputUrl))',
+        message: 'existing (managed: false) queues need inputUrl and outputUrl',
+        fieldPath: '.inputUrl',
+        reason: 'FieldValueRequired',
+      }),
+    ),
+  ),
+  buckets: Type.Optional(Type.Object({ input: Type.Optional(BucketSpec), output: Type.Optional(BucketSpec) })),
+  limits: Type.Optional(
+    Type.Object({
+      maxConcurrentJobs: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 10 })),
+      priority: Type.Optional(
+        Type.Integer({ minimum: 0, maximum: 100000, default: 100, description: "Base priority of the client's tasks (lower runs first)." }),
+      ),
+    }),
+  ),
+  apiKeySecretRef: Type.Optional(
+    Type.Object(
+      {
+        name: Type.String({ minLength: 1, maxLength: 253 }),
+        key: Type.Optional(Type.String({ minLength: 1, maxLength: 253, default: 'apiKey' })),
+      },
+      { description: 'Secret holding the API key of the video API for this client.' },
+    ),
+  ),
+  deletionPolicy: Type.Optional(
+    Type.Object({
+      queues: Type.Optional(StringEnum(['Delete', 'Retain'], { default: 'Delete' })),
+      buckets: Type.Optional(StringEnum(['RetainIfNotEmpty', 'Retain', 'Delete'], { default: 'RetainIfNotEmpty' })),
+    }),
+  ),
+});
+
+export const TranscodeClientStatus = Type.Object({
+  observedGeneration: Type.Optional(Type.Integer()),
+  conditions: Type.Optional(Type.Array(Condition, { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] })),
+  queues: Type.Optional(
+    Type.Object({
+      inputUrl: Type.Optional(Type.String()),
+      inputArn: Type.Optional(Type.String()),
+      outputUrl: Type.Optional(Type.String()),
+      outputArn: Type.Optional(Type.String()),
+      deadLetterUrl: Type.Optional(Type.String()),
+      deadLetterArn: Type.Optional(Type.String()),
+    }),
+  ),
+  buckets: Type.Optional(Type.Object({ input: Type.Optional(Type.String()), output: Type.Optional(Type.String()) })),
+  jobs: Type.Optional(
+    Type.Object({
+      active: Type.Optional(Type.Integer({ minimum: 0 })),
+      succeeded: Type.Optional(Type.Integer({ minimum: 0 })),
+      failed: Type.Optional(Type.Integer({ minimum: 0 })),
+      canceled: Type.Optional(Type.Integer({ minimum: 0 })),
+    }),
+  ),
+});
+
+export const TranscodeClient = Type.Object({
+  apiVersion: Type.String(),
+  kind: Type.String(),
+  metadata: ObjectMeta,
+  spec: TranscodeClientSpec,
+  status: Type.Optional(TranscodeClientStatus),
+});
+
+export type TranscodeClientSpec = Static<typeof TranscodeClientSpec>;
+export type TranscodeClientStatus = Static<typeof TranscodeClientStatus>;
+export type TranscodeClient = Static<typeof TranscodeClient>;

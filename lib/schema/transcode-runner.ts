@@ -1,0 +1,28 @@
+// TranscodeRunner: a registered runner. The runner token is stored only as a hash.
+import { Type, type Static } from '@sinclair/typebox';
+import { ObjectMeta } from './common.js';
+
+export const TranscodeRunnerSpec = Type.Object({
+  runnerName: Type.String({ minLength: 1, maxLength: 100, description: 'Name the runner registered with (unique).' }),
+  description: Type.Optional(Type.String({ maxLength: 1000 })),
+  registrationToken: Type.String({ description: 'Name of the registration-token Secret the runner registered with.' }),
+  jobTypes: Type.Optional(Type.Array(Type.String())),
+});
+
+export const TranscodeRunnerStatus = Type.Object({
+  runnerTokenHash: Type.Optional(Type.String({ description: 'sha256 of the runner token (hex).' })),
+  runnerId: Type.Optional(Type.Integer({ description: 'Numeric id returned at registration.' })),
+  lastContact: Type.Optional(Type.String()),
+  ip: Type.Optional(Type.String()),
+  version: Type.Optional(Type.String()),
+});
+
+export const TranscodeRunner = Type.Object({
+  apiVersion: Type.String(),
+  kind: Type.String(),
+  metadata: ObjectMeta,
+  spec: TranscodeRunnerSpec,
+  status: Type.Optional(TranscodeRunnerStatus),
+});
+
+export type TranscodeRunner = Static<typeof TranscodeRunner>;

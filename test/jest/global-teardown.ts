@@ -1,0 +1,4 @@
+// Stops the environment; hack/test.sh then asserts no process of this run is left.
+export default async function globalTeardown(): Promise<void> {
+  await globalThis.__ctEnvironment?.stop();
+}
