@@ -64,6 +64,7 @@ export const TaskStatus = Type.Object({
   runner: Type.Optional(Type.Object({ id: Type.Optional(Type.String()), name: Type.String() })),
   progress: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
   failures: Type.Integer({ minimum: 0 }),
+  timeouts: Type.Optional(Type.Integer({ minimum: 0, description: 'Times the stall watchdog took the task back from a silent runner.' })),
   error: Type.Optional(Type.String()),
   createdAt: Type.String(),
   startedAt: Type.Optional(Type.String()),
