@@ -10,7 +10,7 @@ mkdir -p "$CT_CACHE_DIR"
 # paths, so `go install` refuses it. A generated wrapper module requires it and pins every k8s.io
 # staging module to the matching v0.Y.Z; etcd and kubectl are built the same way.
 install_kube() {
-  if [[ -x "$KUBE_DIR/bin/kube-apiserver" && -x "$KUBE_DIR/bin/etcd" && -x "$KUBE_DIR/bin/kubectl" ]]; then
+  if [[ -x "$KUBE_DIR/bin/kube-apiserver" && -x "$KUBE_DIR/bin/etcd" && -x "$KUBE_DIR/bin/kubectl" && -f "$KUBE_DIR/bin/.stamped" ]]; then
     log "kube-apiserver $KUBE_VERSION, etcd $ETCD_VERSION: cached in $KUBE_DIR"; return
   fi
   local src="$KUBE_DIR/src" staging="v0.${KUBE_VERSION#v1.}"
@@ -43,17 +43,39 @@ GOSRC
       go mod edit -replace="$m=$m@$staging"
     done
     go mod tidy -e >/dev/null 2>&1 || true
-    go build -trimpath -ldflags="-s -w" -o "$KUBE_DIR/bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
-    go build -trimpath -ldflags="-s -w" -o "$KUBE_DIR/bin/kubectl" k8s.io/kubernetes/cmd/kubectl
-    go build -trimpath -ldflags="-s -w" -o "$KUBE_DIR/bin/etcd" go.etcd.io/etcd/server/v3
+    # Stamp the real version (a module build has no git metadata), so clients see v1.Y.Z.
+    local minor; minor="$(echo "$KUBE_VERSION" | cut -d. -f2)"
+    local ver="-X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
+    ver="$ver -X k8s.io/client-go/pkg/version.gitVersion=$KUBE_VERSION -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+    go build -trimpath -ldflags="-s -w $ver" -o "$KUBE_DIR/bin/kube-apiserver.new" k8s.io/kubernetes/cmd/kube-apiserver
+    go build -trimpath -ldflags="-s -w $ver" -o "$KUBE_DIR/bin/kubectl.new" k8s.io/kubernetes/cmd/kubectl
+    mv "$KUBE_DIR/bin/kube-apiserver.new" "$KUBE_DIR/bin/kube-apiserver"; mv "$KUBE_DIR/bin/kubectl.new" "$KUBE_DIR/bin/kubectl"
+    go build -trimpath -ldflags="-s -w" -o "$KUBE_DIR/bin/etcd.new" go.etcd.io/etcd/server/v3
+    mv "$KUBE_DIR/bin/etcd.new" "$KUBE_DIR/bin/etcd"
   )
+  touch "$KUBE_DIR/bin/.stamped"
   log "built: $("$KUBE_DIR/bin/kube-apiserver" --version), etcd $("$KUBE_DIR/bin/etcd" --version | head -1)"
 }
 
 install_helm() {
-  if [[ -x "$HELM_DIR/bin/helm" ]]; then log "helm $HELM_VERSION: cached"; return; fi
+  if [[ -x "$HELM_DIR/bin/helm" && -f "$HELM_DIR/bin/.stamped" ]]; then log "helm $HELM_VERSION: cached"; return; fi
   log "building helm $HELM_VERSION from its Go module"
-  GOBIN="$HELM_DIR/bin" go install -trimpath -ldflags="-s -w" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  # Stamp what helm's Makefile stamps: without it the binary reports no version and assumes
+  # Kubernetes v1.20 for `helm template`/`helm lint` (Capabilities.KubeVersion, deprecation checks).
+  local gomod kver kmajor kminor
+  gomod="$(go mod download -json "helm.sh/helm/v3@$HELM_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+  kver="$(awk '$1 == "k8s.io/client-go" {print $2}' "$gomod")"   # v0.Y.Z ↔ Kubernetes v1.Y
+  kmajor=$(( $(echo "${kver#v}" | cut -d. -f1) + 1 )); kminor="$(echo "$kver" | cut -d. -f2)"
+  local ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  local p
+  for p in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+    ldflags="$ldflags -X $p.k8sVersionMajor=$kmajor -X $p.k8sVersionMinor=$kminor"
+  done
+  mkdir -p "$HELM_DIR/bin"
+  GOBIN="$HELM_DIR/tmp" go install -trimpath -ldflags="$ldflags" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  mv "$HELM_DIR/tmp/helm" "$HELM_DIR/bin/helm" && rmdir "$HELM_DIR/tmp"
+  touch "$HELM_DIR/bin/.stamped"
+  log "built: $("$HELM_DIR/bin/helm" version --short) (assumes Kubernetes v$kmajor.$kminor)"
 }
 
 install_moto() {

@@ -63,6 +63,11 @@ function convert(s: JsonObject): JsonObject {
       continue;
     }
     if (k === 'required' && Array.isArray(v) && v.length === 0) continue;
+    if (k === 'uniqueItems') {
+      // The apiserver refuses uniqueItems (quadratic); a set-typed list says the same for scalars.
+      if (v === true) out['x-kubernetes-list-type'] = 'set';
+      continue;
+    }
     out[k] = v;
   }
   if (out['x-kubernetes-preserve-unknown-fields'] === true && !out['type']) out['type'] = 'object';

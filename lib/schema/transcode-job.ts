@@ -84,6 +84,9 @@ export const TaskStatus = Type.Object({
       taskToken: Type.Optional(Type.String()),
       closed: Type.Optional(Type.Boolean()),
       attempt: Type.Optional(Type.Integer({ minimum: 0 })),
+      round: Type.Optional(
+        Type.Integer({ minimum: 0, description: 'failures + timeouts of the task when the current activity attempt was scheduled.' }),
+      ),
     }),
   ),
 });

@@ -1,8 +1,7 @@
 // Installs the CRDs from crds/ (the files users apply) and waits until they are Established.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
-import { ApiextensionsV1Api, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, loadYaml, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { REPO_ROOT } from './paths.js';
 import { waitFor } from './process.js';
 import { statusOf } from '../../lib/kube/client.js';
@@ -11,7 +10,10 @@ export function loadCrds(): V1CustomResourceDefinition[] {
   const dir = join(REPO_ROOT, 'crds');
   return readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
-    .map((f) => parse(readFileSync(join(dir, f), 'utf8')) as V1CustomResourceDefinition);
+    // The typed client serializes model properties (x_kubernetes_validations, _default), so raw YAML
+    // keys like `x-kubernetes-validations` or `default` must go through the library's deserializer (loadYaml) first or
+    // they are silently dropped.
+    .map((f) => loadYaml<V1CustomResourceDefinition>(readFileSync(join(dir, f), 'utf8')));
 }
 
 export async function installCrds(kc: KubeConfig): Promise<string[]> {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { request } from 'node:https';
 import { parse } from 'yaml';
-import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { kubeConfigForTests, envInfo, uniqueName } from '../helpers/env.js';
 import { REPO_ROOT } from '../env/paths.js';
 import { GROUP, VERSION } from '../../lib/kube/resources.js';
@@ -105,9 +105,10 @@ test('spec.job is immutable and cancel cannot be undone', async () => {
   const name = uniqueName('immut');
   await createJob((j) => (j.metadata.name = name));
   const patch = (body: unknown) =>
-    objects.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: 'transcodejobs', name, body }, {
-      headers: { 'Content-Type': 'application/merge-patch+json' },
-    } as never);
+    objects.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, namespace: ns, plural: 'transcodejobs', name, body },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
   expect(await rejection(patch({ spec: { job: { input_file: 'other.mp4' } } }))).toContain('immutable');
   await patch({ spec: { cancel: true } });
   expect(await rejection(patch({ spec: { cancel: false } }))).toContain('un-canceled');
