@@ -6,7 +6,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 // ajv-formats is CommonJS with a default export that NodeNext types do not see as callable.
 const addFormats = createRequire(import.meta.url)('ajv-formats') as (a: Ajv) => Ajv;
 
-export const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: false });
+export const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, useDefaults: false });
 addFormats(ajv);
 // Kubernetes extensions carried by our schemas are annotations, not validation keywords, for ajv.
 ajv.addVocabulary([
