@@ -8,14 +8,14 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, openSync, createReadStream, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { SQSClient, SendMessageCommand, ReceiveMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startEnvironment, envVars, type EnvironmentInfo } from '../test/env/environment.js';
-import { spawnManaged, freePort, waitFor, type ManagedProcess } from '../test/env/process.js';
+import { waitFor } from '../test/env/process.js';
+import { prepareComponents } from '../test/env/components.js';
 import { REPO_ROOT, CACHE_DIR } from '../test/env/paths.js';
-import { GROUP, VERSION, LABEL_REGISTRATION_TOKEN } from '../lib/kube/resources.js';
+import { GROUP, VERSION } from '../lib/kube/resources.js';
 import { statusOf } from '../lib/kube/client.js';
 import { clientConfig, s3Config, awsSettingsFromEnv } from '../lib/aws/config.js';
 import { parse } from 'yaml';
@@ -57,48 +57,17 @@ async function daemon(): Promise<void> {
   mkdirSync(STACK_DIR, { recursive: true });
   writeFileSync(PID_FILE, String(process.pid));
   const env = await startEnvironment(join(STACK_DIR, 'env'), process.pid);
-  const base = { ...process.env, ...envVars(env.info), LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info' };
-  const apiPort = Number(process.env['CT_STACK_API_PORT'] ?? (await freePort()));
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
-  const adminToken = randomBytes(16).toString('hex');
-  const registrationToken = `ptrrt-${randomBytes(16).toString('hex')}`;
-  const logs: Record<string, string> = {};
-  const procs: ManagedProcess[] = [];
-  const start = (name: string, script: string, extra: Record<string, string>) => {
-    const file = join(REPO_ROOT, 'dist', script);
-    if (!existsSync(file)) throw new Error(`${file} is missing: run npm run build`);
-    logs[name] = join(STACK_DIR, `${name}.log`);
-    procs.push(spawnManaged(name, process.execPath, [file], { logFile: logs[name]!, env: { ...base, ...extra }, parentPid: process.pid }));
-  };
-
-  // The runner's registration token, as the Helm chart provides it: a labelled Secret.
-  const kc = new KubeConfig();
-  kc.loadFromFile(env.info.kubeconfig);
-  const core = kc.makeApiClient(CoreV1Api);
-  try {
-    await core.createNamespacedSecret({
-      namespace: NAMESPACE,
-      body: {
-        metadata: { name: 'local-runner-registration', labels: { [LABEL_REGISTRATION_TOKEN]: 'true' } },
-        stringData: { token: registrationToken },
-      },
-    });
-  } catch (err) {
-    if (statusOf(err) !== 409) throw err;
-  }
-
-  start('operator', 'operator/main.js', { CT_HTTP_PORT: String(await freePort()), CT_STACK_PRINCIPAL: 'arn:aws:iam::123456789012:root' });
-  start('api-server', 'api-server/main.js', { CT_HTTP_PORT: String(apiPort), CT_PUBLIC_URL: apiUrl, CT_ADMIN_TOKEN: adminToken });
-  await waitFor('api-server /readyz', async () => ((await fetch(`${apiUrl}/readyz`).catch(() => undefined))?.ok ? true : undefined), 60_000, 300);
-  start('runner', 'runner/main.js', {
-    CT_RUNNER_URL: apiUrl,
-    CT_RUNNER_REGISTRATION_TOKEN: registrationToken,
-    CT_RUNNER_NAME: 'local-runner',
-    CT_RUNNER_CONCURRENCY: '2',
-    CT_RUNNER_WORK_DIR: join(STACK_DIR, 'runner-work'),
-    CT_RUNNER_CONFIG: join(STACK_DIR, 'runner-config.json'),
+  const components = await prepareComponents(env.info, {
+    dir: STACK_DIR,
+    namespace: NAMESPACE,
+    parentPid: process.pid,
+    ...(process.env['CT_STACK_API_PORT'] ? { apiPort: Number(process.env['CT_STACK_API_PORT']) } : {}),
   });
-
+  await components.startOperator();
+  await components.startApiServer();
+  components.startRunner('local-runner', { CT_RUNNER_CONCURRENCY: '2' });
+  const { apiUrl, adminToken, logs } = components;
+  const procs = components.processes;
   const info: StackInfo = { env: env.info, apiUrl, adminToken, envFile: join(env.info.dir, 'env'), logs };
   writeFileSync(INFO_FILE, JSON.stringify(info, null, 2));
   const stop = async () => {
