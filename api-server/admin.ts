@@ -1,0 +1,171 @@
+// Admin endpoints (Bearer CT_ADMIN_TOKEN), shaped like PeerTube's (peertube-runner-reference §1.1,
+// §1.3, §2.1): registration tokens (generate returns the plain token once), runners, runner jobs.
+// Everything they show is also visible with kubectl (Secrets, TranscodeRunners, TranscodeJobs).
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { Router, type Request, type RequestHandler } from 'express';
+import { cancelTask } from '../lib/jobs/task-state.js';
+import { namespaceOf, statusOf } from '../lib/kube/client.js';
+import { errorInfo, type Logger } from '../lib/log.js';
+import type { ApiServerConfig } from './config.js';
+import { HttpProblem, badRequest, notFound } from './problem.js';
+import { createRegistrationToken } from './registration-tokens.js';
+import { deleteRunner } from './runners/registration.js';
+import { jobUuid } from './runners/jobs.js';
+import type { TaskWriter } from './runners/transitions.js';
+import { runnerJobView } from './runners/view.js';
+import type { Store } from './store.js';
+import { sameSecret } from './tokens.js';
+import type { TranscodeRunner } from '../lib/schema/transcode-runner.js';
+
+export interface AdminDeps {
+  kc: KubeConfig;
+  config: ApiServerConfig;
+  store: Store;
+  writer: TaskWriter;
+  log: Logger;
+  onRunnerRemoved(runner: TranscodeRunner): void;
+}
+
+export function adminAuth(config: ApiServerConfig): RequestHandler {
+  return (req, _res, next) => {
+    if (!config.adminToken) throw new HttpProblem(403, 'The admin API is disabled (CT_ADMIN_TOKEN is not set)');
+    const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+    if (!m?.[1] || !sameSecret(m[1].trim(), config.adminToken))
+      throw new HttpProblem(401, 'A valid admin bearer token is required', 'unauthorized');
+    next();
+  };
+}
+
+function page<T>(req: Request, items: T[]): { total: number; data: T[] } {
+  const start = Number(req.query['start'] ?? 0);
+  const count = Number(req.query['count'] ?? 15);
+  if (!Number.isInteger(start) || start < 0) throw badRequest('start must be an integer >= 0');
+  if (!Number.isInteger(count) || count < 1 || count > 100) throw badRequest('count must be an integer between 1 and 100');
+  return { total: items.length, data: items.slice(start, start + count) };
+}
+
+function listParam(req: Request, name: string): string[] | undefined {
+  const raw = req.query[name] ?? req.query[`${name}[]`];
+  if (raw === undefined) return undefined;
+  const values = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => String(v).split(','));
+  return values.filter((v) => v !== '');
+}
+
+export function adminRouter(deps: AdminDeps): Router {
+  const r = Router();
+  const { store, config, kc, log } = deps;
+  r.use('/registration-tokens', adminAuth(config));
+
+  r.post('/registration-tokens/generate', async (req, res) => {
+    const requested = (req.body as { namespace?: unknown } | undefined)?.namespace;
+    if (requested !== undefined && (typeof requested !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(requested))) {
+      throw badRequest('namespace must be a namespace name');
+    }
+    if (config.namespace && requested && requested !== config.namespace)
+      throw badRequest(`this api-server serves namespace ${config.namespace} only`);
+    const namespace = config.namespace || (requested as string | undefined) || namespaceOf(kc);
+    const { secret, token } = await createRegistrationToken(kc, namespace);
+    log.info({ secret: secret.metadata?.name, namespace }, 'registration token created');
+    res.status(200).json({ id: secret.metadata?.name, registrationToken: token });
+  });
+
+  r.get('/registration-tokens', (req, res) => {
+    const runners = store.runners.cache.list();
+    const tokens = store.tokens.cache
+      .list()
+      .sort((a, b) => String(a.metadata?.creationTimestamp).localeCompare(String(b.metadata?.creationTimestamp)))
+      .map((s) => ({
+        id: s.metadata?.name,
+        namespace: s.metadata?.namespace,
+        createdAt: s.metadata?.creationTimestamp,
+        registeredRunnersCount: runners.filter(
+          (x) => x.spec.registrationToken === s.metadata?.name && x.metadata.namespace === s.metadata?.namespace,
+        ).length,
+      }));
+    res.json(page(req, tokens));
+  });
+
+  r.delete('/registration-tokens/:id', async (req, res) => {
+    const secret = store.tokens.cache.list().find((s) => s.metadata?.name === req.params['id']);
+    if (!secret?.metadata?.name || !secret.metadata.namespace) throw notFound('Registration token not found');
+    const { name, namespace } = secret.metadata;
+    // Like PeerTube: revoking a token unregisters the runners registered with it.
+    const runners = store.runners.cache.list().filter((x) => x.spec.registrationToken === name && x.metadata.namespace === namespace);
+    for (const runner of runners) await deleteRunner(deps, runner);
+    try {
+      await kc.makeApiClient(CoreV1Api).deleteNamespacedSecret({ name, namespace });
+    } catch (err) {
+      if (statusOf(err) !== 404) throw err;
+    }
+    store.tokens.cache.remove(secret);
+    log.info({ secret: name, namespace, runners: runners.length }, 'registration token revoked');
+    res.status(204).end();
+  });
+
+  const auth = adminAuth(config);
+  r.get('/', auth, (req, res) => {
+    const runners = store.runners.cache
+      .list()
+      .filter((x) => x.status?.runnerId !== undefined)
+      .sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)))
+      .map((x) => ({
+        id: x.status?.runnerId,
+        name: x.spec.runnerName,
+        description: x.spec.description ?? null,
+        ip: x.status?.ip ?? null,
+        lastContact: x.status?.lastContact ?? null,
+        version: x.status?.version ?? null,
+        createdAt: x.metadata.creationTimestamp,
+        namespace: x.metadata.namespace,
+        object: x.metadata.name,
+      }));
+    res.json(page(req, runners));
+  });
+
+  r.get('/jobs', auth, (req, res) => {
+    const states = listParam(req, 'stateOneOf')?.map(Number);
+    const types = listParam(req, 'typeOneOf');
+    if (states?.some((s) => !Number.isInteger(s) || s < 1 || s > 9)) throw badRequest('stateOneOf must be state ids 1–9');
+    const search = typeof req.query['search'] === 'string' ? req.query['search'] : undefined;
+    const runnersByName = new Map(store.runners.cache.list().map((x) => [x.metadata.name, x]));
+    const tasks = store
+      .allTasks()
+      .filter(({ task }) => (!states || states.includes(task.state)) && (!types || types.includes(task.type)))
+      .filter(({ job, task }) => !search || task.uuid.includes(search) || task.name.includes(search) || job.metadata.name?.includes(search))
+      .sort((a, b) => b.task.createdAt.localeCompare(a.task.createdAt))
+      .map(({ job, task }) => ({
+        ...runnerJobView(job, task, config.publicUrl, task.runner?.id ? runnersByName.get(task.runner.id) : undefined),
+        name: task.name,
+        transcodeJob: { namespace: job.metadata.namespace, name: job.metadata.name },
+      }));
+    res.json(page(req, tasks));
+  });
+
+  r.post('/jobs/:uuid/cancel', auth, async (req, res) => {
+    const uuid = jobUuid(req);
+    const ref = store.task(uuid);
+    if (!ref) throw notFound('Unknown runner job');
+    const out = await deps.writer.apply(ref.job, (s, now) => cancelTask(s, uuid, now));
+    if (!out) throw notFound('Unknown runner job');
+    if (!out.result.ok)
+      throw badRequest(
+        `Cannot cancel this job: it is ${out.result.task?.state !== undefined ? `in state ${out.result.task.state}` : 'gone'}`,
+      );
+    deps.writer.forget(uuid);
+    log.info({ task: uuid, job: ref.job.metadata.name }, 'task cancelled by an admin');
+    res.status(204).end();
+  });
+
+  r.delete('/:runnerId', auth, async (req, res) => {
+    const id = Number(req.params['runnerId']);
+    const runner = store.runners.cache.list().find((x) => x.status?.runnerId === id);
+    if (!Number.isInteger(id) || !runner) throw notFound('Runner not found');
+    await deleteRunner(deps, runner).catch((err: unknown) => {
+      log.error({ runner: runner.metadata.name, err: errorInfo(err) }, 'runner removal failed');
+      throw err;
+    });
+    log.info({ runner: runner.metadata.name }, 'runner removed by an admin');
+    res.status(204).end();
+  });
+  return r;
+}

@@ -1,0 +1,215 @@
+// OpenAPI 3 document of the api-server, generated from the same TypeBox schemas ajv validates
+// requests with (served at /api/v1/openapi.json; `node dist/api-server/openapi.js` prints it).
+import type { TSchema } from '@sinclair/typebox';
+import {
+  AbortBody,
+  AcceptResult,
+  ErrorBody,
+  JobTokensBody,
+  Problem,
+  RegisterBody,
+  RegisterResult,
+  RegistrationTokenCreated,
+  RequestBody,
+  RequestResult,
+  RunnerTokenBody,
+  TranscodeBody,
+  UpdateFields,
+  VideoCreated,
+} from './schemas.js';
+
+const plain = (s: TSchema): unknown => JSON.parse(JSON.stringify(s)) as unknown;
+const json = (s: TSchema) => ({ 'application/json': { schema: plain(s) } });
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+});
+const noContent = { '204': { description: 'Done' } };
+
+function runnerPost(summary: string, body: TSchema, ok: Record<string, unknown>, multipart = false) {
+  return {
+    post: {
+      tags: ['runners'],
+      summary,
+      requestBody: { required: true, content: multipart ? { 'multipart/form-data': { schema: plain(body) } } : json(body) },
+      responses: {
+        ...ok,
+        '400': problem('Invalid parameters or wrong job state (code runner_job_not_in_processing_state)'),
+        '404': problem('Unknown runner token (code unknown_runner_token) or unknown runner job'),
+      },
+    },
+  };
+}
+
+const download = (summary: string) => ({
+  post: {
+    tags: ['runners'],
+    summary,
+    requestBody: { required: true, content: json(JobTokensBody) },
+    responses: {
+      '200': { description: 'The file', content: { 'application/octet-stream': {} } },
+      '302': { description: 'Redirect to a presigned storage URL (CT_DOWNLOAD_MODE=redirect)' },
+      '403': problem('Job is not associated to this video'),
+      '404': problem('Unknown runner job or file'),
+    },
+  },
+});
+
+const apiKey = [{ apiKey: [] }, { bearerApiKey: [] }];
+const admin = [{ adminToken: [] }];
+
+export function openApiDocument(serverUrl?: string): Record<string, unknown> {
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'cloudtranscode api-server',
+      version: '1.0.0',
+      description:
+        'PeerTube remote-runner API (register, jobs, files; Socket.IO namespace /runners emits `available-jobs`), admin endpoints, and the per-client video API.',
+    },
+    ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
+    components: {
+      securitySchemes: {
+        apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+        bearerApiKey: { type: 'http', scheme: 'bearer', description: 'Client API key (video API) ' },
+        adminToken: { type: 'http', scheme: 'bearer', description: 'CT_ADMIN_TOKEN (admin endpoints)' },
+      },
+      schemas: { Problem: plain(Problem) },
+    },
+    paths: {
+      '/api/v1/runners/register': runnerPost('Register a runner with a registration token', RegisterBody, {
+        '200': { description: 'Registered', content: json(RegisterResult) },
+      }),
+      '/api/v1/runners/unregister': runnerPost('Unregister a runner', RunnerTokenBody, noContent),
+      '/api/v1/runners/jobs/request': runnerPost('List up to 10 pending jobs (lowest priority first)', RequestBody, {
+        '200': { description: 'Available jobs', content: json(RequestResult) },
+      }),
+      '/api/v1/runners/jobs/{jobUUID}/accept': {
+        post: {
+          ...runnerPost('Accept a pending job', RunnerTokenBody, { '200': { description: 'Accepted', content: json(AcceptResult) } }).post,
+          responses: {
+            '200': { description: 'Accepted', content: json(AcceptResult) },
+            '404': problem('Unknown runner token or job'),
+            '409': problem('Job is not pending anymore (code runner_job_not_in_pending_state)'),
+          },
+        },
+      },
+      '/api/v1/runners/jobs/{jobUUID}/abort': runnerPost('Give a processing job back (pending again)', AbortBody, noContent),
+      '/api/v1/runners/jobs/{jobUUID}/error': runnerPost('Report a failure (retried up to 5 times)', ErrorBody, noContent),
+      '/api/v1/runners/jobs/{jobUUID}/update': runnerPost('Progress / heartbeat', UpdateFields, noContent, true),
+      '/api/v1/runners/jobs/{jobUUID}/success': {
+        post: {
+          ...runnerPost(
+            'Post the result files (payload[videoFile], payload[resolutionPlaylistFile], payload[imageFiles])',
+            JobTokensBody,
+            noContent,
+            true,
+          ).post,
+          responses: {
+            '204': { description: 'Result stored' },
+            '400': problem('Missing required files / broken multipart'),
+            '404': problem('Unknown runner job'),
+            '409': problem('Job is not processing anymore (code runner_job_not_in_processing_state)'),
+            '413': problem('File too large'),
+          },
+        },
+      },
+      '/api/v1/runners/jobs/{jobUUID}/files/videos/{videoId}/max-quality': download('Download the input video'),
+      '/api/v1/runners/jobs/{jobUUID}/files/videos/{videoId}/max-quality/audio': download('Download the input audio'),
+      '/api/v1/runners/jobs/{jobUUID}/files/videos/{videoId}/previews/max-quality': download('Download the preview image'),
+      '/api/v1/runners/jobs/{jobUUID}/files/videos/{videoId}/studio/task-files/{filename}': download('Download a studio task file'),
+      '/api/v1/runners/registration-tokens/generate': {
+        post: {
+          tags: ['admin'],
+          security: admin,
+          summary: 'Create a registration token (returned once)',
+          responses: { '200': { description: 'Created', content: json(RegistrationTokenCreated) } },
+        },
+      },
+      '/api/v1/runners/registration-tokens': {
+        get: {
+          tags: ['admin'],
+          security: admin,
+          summary: 'List registration tokens',
+          responses: { '200': { description: '{total, data}' } },
+        },
+      },
+      '/api/v1/runners/registration-tokens/{id}': {
+        delete: {
+          tags: ['admin'],
+          security: admin,
+          summary: 'Revoke a token (and unregister its runners)',
+          responses: { ...noContent, '404': problem('Not found') },
+        },
+      },
+      '/api/v1/runners': {
+        get: { tags: ['admin'], security: admin, summary: 'List runners', responses: { '200': { description: '{total, data}' } } },
+      },
+      '/api/v1/runners/{runnerId}': {
+        delete: { tags: ['admin'], security: admin, summary: 'Remove a runner', responses: { ...noContent, '404': problem('Not found') } },
+      },
+      '/api/v1/runners/jobs': {
+        get: {
+          tags: ['admin'],
+          security: admin,
+          summary: 'List runner jobs (filters stateOneOf, typeOneOf, search; paging start, count)',
+          responses: { '200': { description: '{total, data}' } },
+        },
+      },
+      '/api/v1/runners/jobs/{jobUUID}/cancel': {
+        post: {
+          tags: ['admin'],
+          security: admin,
+          summary: 'Cancel a job (children follow)',
+          responses: { ...noContent, '400': problem('Not cancellable') },
+        },
+      },
+      '/api/v1/videos/upload': {
+        post: {
+          tags: ['videos'],
+          security: apiKey,
+          summary: 'Upload a video (multipart videoFile + name) and transcode it',
+          requestBody: {
+            required: true,
+            content: {
+              'multipart/form-data': {
+                schema: {
+                  type: 'object',
+                  required: ['videoFile', 'name'],
+                  properties: { videoFile: { type: 'string', format: 'binary' }, name: { type: 'string' } },
+                },
+              },
+            },
+          },
+          responses: {
+            '200': { description: 'Created', content: json(VideoCreated) },
+            '401': problem('Bad API key'),
+            '413': problem('Too large'),
+          },
+        },
+      },
+      '/api/v1/videos/transcode': {
+        post: {
+          tags: ['videos'],
+          security: apiKey,
+          summary: 'Transcode an object already in the client input bucket',
+          requestBody: { required: true, content: json(TranscodeBody) },
+          responses: {
+            '200': { description: 'Created', content: json(VideoCreated) },
+            '400': problem('Path outside the storage'),
+            '401': problem('Bad API key'),
+            '404': problem('No such object'),
+          },
+        },
+      },
+      '/api/v1/videos/{uuid}': {
+        get: {
+          tags: ['videos'],
+          security: apiKey,
+          summary: 'State (phase, progress) and outputs of a video',
+          responses: { '200': { description: 'The video' }, '404': problem('Not found') },
+        },
+      },
+    },
+  };
+}

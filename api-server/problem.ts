@@ -1,0 +1,101 @@
+// RFC 7807 problem documents, shaped like PeerTube's (peertube-runner-reference §2.2): `type`,
+// `title`, `status`, `detail`, `instance`, `docs` and the `code` runners react to. Handlers throw
+// HttpProblem; the error middleware turns it (and anything else) into application/problem+json.
+import type { ErrorRequestHandler, Response } from 'express';
+import type { Logger } from '../lib/log.js';
+import { errorInfo } from '../lib/log.js';
+
+export const CODES = {
+  UNKNOWN_RUNNER_TOKEN: 'unknown_runner_token',
+  NOT_PENDING: 'runner_job_not_in_pending_state',
+  NOT_PROCESSING: 'runner_job_not_in_processing_state',
+} as const;
+export type ProblemCode = (typeof CODES)[keyof typeof CODES] | 'invalid-params' | 'unauthorized' | 'payload-too-large';
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+};
+
+const DOCS = 'https://docs.joinpeertube.org/api-rest-reference.html';
+
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+    readonly code?: ProblemCode,
+    /** Extra fields, e.g. the list of invalid parameters. */
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(detail);
+    this.name = 'HttpProblem';
+  }
+}
+
+export const badRequest = (detail: string, extra?: Record<string, unknown>) => new HttpProblem(400, detail, undefined, extra);
+export const notFound = (detail: string) => new HttpProblem(404, detail);
+export const unknownRunnerToken = () => new HttpProblem(404, 'Unknown runner token', CODES.UNKNOWN_RUNNER_TOKEN);
+export const unknownRunnerJob = () => new HttpProblem(404, 'Unknown runner job');
+export const notPending = () => new HttpProblem(409, 'This runner job is not in pending state', CODES.NOT_PENDING);
+export const notProcessing = (status = 400) => new HttpProblem(status, 'This runner job is not in processing state', CODES.NOT_PROCESSING);
+export const invalidParams = (errors: string[]) =>
+  new HttpProblem(400, `Incorrect request parameters: ${errors.join('; ')}`, 'invalid-params', { 'invalid-params': errors });
+
+export function sendProblem(res: Response, p: HttpProblem, instance: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const type = p.code ? `${DOCS}#section/Errors/${p.code}` : 'about:blank';
+  res
+    .status(p.status)
+    .type('application/problem+json')
+    .send(
+      JSON.stringify({
+        type,
+        title: TITLES[p.status] ?? 'Error',
+        status: p.status,
+        detail: p.detail,
+        instance,
+        docs: DOCS,
+        ...(p.code ? { code: p.code } : {}),
+        ...p.extra,
+      }),
+    );
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  statusCode?: number;
+  message?: string;
+}
+
+/** Last middleware: every error becomes a problem document; unexpected ones are logged with context. */
+export function problemHandler(log: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    if (err instanceof HttpProblem) {
+      if (err.status >= 500) log.error({ method: req.method, path: req.path, status: err.status, detail: err.detail }, 'request failed');
+      sendProblem(res, err, req.originalUrl);
+      return;
+    }
+    const bp = err as BodyParserError;
+    // express.json() errors: malformed JSON, too large, wrong charset.
+    if (bp && typeof bp === 'object' && typeof bp.type === 'string' && (bp.status ?? bp.statusCode)) {
+      const status = bp.status ?? bp.statusCode ?? 400;
+      const detail = bp.type === 'entity.parse.failed' ? 'Request body is not valid JSON' : (bp.message ?? 'Bad request body');
+      sendProblem(res, new HttpProblem(status, detail), req.originalUrl);
+      return;
+    }
+    log.error({ method: req.method, path: req.path, err: errorInfo(err) }, 'unhandled request error');
+    sendProblem(res, new HttpProblem(500, 'Internal server error'), req.originalUrl);
+  };
+}

@@ -1,0 +1,194 @@
+// Runner job endpoints (peertube-runner-reference §2.5–2.9): request (from the cache only), accept
+// (optimistic write), abort, error, update (coalesced heartbeat) and the input downloads.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Request, Response } from 'express';
+import { pipeline } from 'node:stream/promises';
+import { finished } from 'node:stream/promises';
+import { abortTask, errorTask } from '../../lib/jobs/task-state.js';
+import { updateStatus } from '../../lib/kube/status.js';
+import { isStandardJobType } from '../../lib/schema/runner-jobs.js';
+import { TaskState, type S3Ref } from '../../lib/schema/transcode-job.js';
+import type { TranscodeRunner } from '../../lib/schema/transcode-runner.js';
+import { errorInfo, type Logger } from '../../lib/log.js';
+import type { ApiServerConfig } from '../config.js';
+import { parseMultipart } from '../multipart.js';
+import { HttpProblem, badRequest, notPending, notProcessing, unknownRunnerJob } from '../problem.js';
+import { AbortBody, ErrorBody, JobTokensBody, RequestBody, RunnerTokenBody, UpdateFields, isUuid, parseBody } from '../schemas.js';
+import { isS3NotFound, type Storage } from '../s3.js';
+import type { Store } from '../store.js';
+import { newJobToken, sha256Hex } from '../tokens.js';
+import type { RunnerAuth } from './auth.js';
+import type { TaskWriter } from './transitions.js';
+import { absolutePayload, runnerJobView } from './view.js';
+import { acceptCounter } from '../metrics.js';
+
+export const MAX_AVAILABLE_JOBS = 10;
+
+export interface JobsDeps {
+  kc: KubeConfig;
+  config: ApiServerConfig;
+  store: Store;
+  auth: RunnerAuth;
+  writer: TaskWriter;
+  storage: Storage;
+  log: Logger;
+}
+
+export function jobUuid(req: Request): string {
+  const uuid = String(req.params['uuid'] ?? '');
+  if (!isUuid(uuid)) throw badRequest('jobUUID must be a UUID');
+  return uuid;
+}
+
+const lastTouch = new Map<string, number>();
+
+/** Refreshes lastContact/ip/version at most every interval per runner (PeerTube: 30 s); never blocks the request. */
+function touchRunner(deps: JobsDeps, runner: TranscodeRunner, ip: string | undefined, version: string | undefined): void {
+  const key = `${runner.metadata.namespace}/${runner.metadata.name}`;
+  const seen = Math.max(lastTouch.get(key) ?? 0, Date.parse(runner.status?.lastContact ?? '') || 0);
+  const versionChanged = version !== undefined && version !== runner.status?.version;
+  if (!versionChanged && Date.now() - seen < deps.config.lastContactIntervalMs) return;
+  lastTouch.set(key, Date.now());
+  updateStatus<TranscodeRunner>(
+    deps.kc,
+    'TranscodeRunner',
+    runner.metadata.namespace!,
+    runner.metadata.name!,
+    (r) => {
+      r.status = { ...r.status, lastContact: new Date().toISOString(), ...(ip ? { ip } : {}), ...(version ? { version } : {}) };
+      return true;
+    },
+    { current: runner },
+  ).then(
+    (written) => written && deps.store.observeRunner(written),
+    (err: unknown) => deps.log.warn({ runner: runner.metadata.name, err: errorInfo(err) }, 'lastContact update failed'),
+  );
+}
+
+export async function requestJobs(req: Request, res: Response, deps: JobsDeps): Promise<void> {
+  const body = parseBody(RequestBody, 'jobs/request body', req.body);
+  const runner = await deps.auth.requireRunner(body.runnerToken);
+  touchRunner(deps, runner, req.ip, body.version);
+  // A runner that names no types is an official PeerTube runner: standard types only.
+  const wanted = body.jobTypes ? new Set(body.jobTypes) : undefined;
+  const availableJobs: { uuid: string; type: string; payload: unknown }[] = [];
+  for (const { job, task } of deps.store.pendingTasks()) {
+    if (wanted ? !wanted.has(task.type) : !isStandardJobType(task.type)) continue;
+    if (job.spec.cancel) continue; // the operator is about to cancel it
+    availableJobs.push({ uuid: task.uuid, type: task.type, payload: absolutePayload(task.payload, deps.config.publicUrl) });
+    if (availableJobs.length >= MAX_AVAILABLE_JOBS) break;
+  }
+  res.status(200).json({ availableJobs });
+}
+
+export async function acceptJob(req: Request, res: Response, deps: JobsDeps): Promise<void> {
+  const uuid = jobUuid(req);
+  const body = parseBody(RunnerTokenBody, 'accept body', req.body);
+  const runner = await deps.auth.requireRunner(body.runnerToken);
+  const ref = deps.store.task(uuid);
+  if (!ref) throw unknownRunnerJob();
+  if (ref.task.state !== TaskState.PENDING || ref.job.spec.cancel) {
+    acceptCounter.inc({ result: 'not_pending' });
+    throw notPending();
+  }
+  const jobToken = newJobToken();
+  const outcome = await deps.writer.accept(ref.job, uuid, { id: runner.metadata.name!, name: runner.spec.runnerName }, sha256Hex(jobToken));
+  acceptCounter.inc({ result: outcome.ok ? 'accepted' : outcome.reason });
+  if (!outcome.ok) throw outcome.reason === 'gone' ? unknownRunnerJob() : notPending();
+  const task = outcome.job.status?.tasks?.find((t) => t.uuid === uuid);
+  if (!task) throw unknownRunnerJob();
+  deps.log.info({ task: uuid, job: outcome.job.metadata.name, runner: runner.metadata.name }, 'task accepted');
+  res.status(200).json({ job: { ...runnerJobView(outcome.job, task, deps.config.publicUrl, runner), jobToken } });
+}
+
+export async function abortJob(req: Request, res: Response, deps: JobsDeps): Promise<void> {
+  const uuid = jobUuid(req);
+  const body = parseBody(AbortBody, 'abort body', req.body);
+  const ctx = await deps.auth.requireRunnerJob(uuid, body.runnerToken, body.jobToken);
+  if (ctx.task.state !== TaskState.PROCESSING) throw notProcessing();
+  const out = await deps.writer.apply(ctx.job, (s, now) => abortTask(s, uuid, now));
+  if (!out) throw unknownRunnerJob();
+  if (!out.result.ok) throw notProcessing();
+  deps.writer.forget(uuid);
+  deps.log.info({ task: uuid, runner: ctx.runner.metadata.name, reason: body.reason }, 'task aborted by its runner');
+  res.status(204).end();
+}
+
+export async function errorJob(req: Request, res: Response, deps: JobsDeps): Promise<void> {
+  const uuid = jobUuid(req);
+  const body = parseBody(ErrorBody, 'error body', req.body);
+  const ctx = await deps.auth.requireRunnerJob(uuid, body.runnerToken, body.jobToken);
+  if (ctx.task.state !== TaskState.PROCESSING) throw notProcessing();
+  const out = await deps.writer.apply(ctx.job, (s, now) => errorTask(s, uuid, body.message, now));
+  if (!out) throw unknownRunnerJob();
+  if (!out.result.ok) throw notProcessing();
+  deps.writer.forget(uuid);
+  deps.log.info(
+    { task: uuid, runner: ctx.runner.metadata.name, message: body.message, failures: out.result.task.failures },
+    'task failed on its runner',
+  );
+  res.status(204).end();
+}
+
+export async function updateJob(req: Request, res: Response, deps: JobsDeps): Promise<void> {
+  const uuid = jobUuid(req);
+  // VOD updates carry no files; live chunks are out of scope. Drain whatever comes.
+  const fields = await parseMultipart(req, {
+    maxFileBytes: deps.config.maxUploadBytes,
+    onFile: async (_field, stream) => {
+      stream.resume();
+      await finished(stream);
+    },
+  });
+  const body = parseBody(UpdateFields, 'update fields', {
+    runnerToken: fields['runnerToken'],
+    jobToken: fields['jobToken'],
+    ...(fields['progress'] !== undefined && fields['progress'] !== '' ? { progress: fields['progress'] } : {}),
+  });
+  const ctx = await deps.auth.requireRunnerJob(uuid, body.runnerToken, body.jobToken);
+  // Newest PeerTube: an update racing the success upload is accepted and ignored.
+  if (ctx.task.state === TaskState.COMPLETING) return void res.status(204).end();
+  if (ctx.task.state !== TaskState.PROCESSING) throw notProcessing();
+  deps.writer.recordProgress(ctx.job, uuid, body.progress !== undefined ? Number(body.progress) : undefined);
+  res.status(204).end();
+}
+
+export type InputKind = 'video' | 'audio' | 'preview' | 'taskFile';
+
+export async function downloadInput(req: Request, res: Response, deps: JobsDeps, kind: InputKind): Promise<void> {
+  const uuid = jobUuid(req);
+  const body = parseBody(JobTokensBody, 'download body', req.body);
+  const ctx = await deps.auth.requireRunnerJob(uuid, body.runnerToken, body.jobToken);
+  if (ctx.task.state !== TaskState.PROCESSING) throw notProcessing();
+  if (req.params['videoId'] !== ctx.job.metadata.uid) throw new HttpProblem(403, 'Job is not associated to this video');
+  const inputs = ctx.task.inputs;
+  let ref: S3Ref | undefined;
+  if (kind === 'video') ref = inputs.video ?? inputs.audio;
+  else if (kind === 'audio') ref = inputs.audio ?? inputs.video;
+  else if (kind === 'preview') ref = inputs.preview;
+  else {
+    const filename = String(req.params['filename'] ?? '');
+    ref = inputs.taskFiles?.[filename];
+    if (!ref) throw badRequest('File is not associated to this edition task');
+  }
+  if (!ref) throw new HttpProblem(404, 'This job has no such input file');
+  if (deps.config.downloadMode === 'redirect') {
+    res.redirect(302, await deps.storage.presignGet(ref.bucket, ref.key));
+    return;
+  }
+  let object;
+  try {
+    object = await deps.storage.get(ref.bucket, ref.key);
+  } catch (err) {
+    if (isS3NotFound(err)) throw new HttpProblem(404, `Input file s3://${ref.bucket}/${ref.key} does not exist`);
+    throw err;
+  }
+  res.status(200);
+  res.setHeader('Content-Type', object.contentType ?? 'application/octet-stream');
+  if (object.contentLength !== undefined) res.setHeader('Content-Length', String(object.contentLength));
+  try {
+    await pipeline(object.body, res);
+  } catch (err) {
+    deps.log.warn({ task: uuid, bucket: ref.bucket, key: ref.key, err: errorInfo(err) }, 'input download interrupted');
+  }
+}

@@ -1,0 +1,81 @@
+// Socket.IO v4 on the API's HTTP server (peertube-runner-reference §3): path /socket.io, namespace
+// /runners, handshake auth.runnerToken checked (missing or unknown → connect_error), websocket
+// transport enabled. `available-jobs` (no payload) goes to every connected runner whenever this
+// replica's watch sees a task become pending — whichever replica or component changed the CR —
+// at most once per second (leading edge, then one trailing ping).
+import type { Server as HttpServer } from 'node:http';
+import { Server, type Namespace } from 'socket.io';
+import type { TranscodeRunner } from '../lib/schema/transcode-runner.js';
+import { errorInfo, type Logger } from '../lib/log.js';
+import type { RunnerAuth } from './runners/auth.js';
+
+const PING_INTERVAL_MS = 1000;
+
+const roomOf = (r: TranscodeRunner) => `runner:${r.metadata.namespace}/${r.metadata.name}`;
+
+export class RunnerSockets {
+  readonly io: Server;
+  readonly nsp: Namespace;
+  private lastPing = 0;
+  private timer: NodeJS.Timeout | undefined;
+  pings = 0;
+
+  constructor(httpServer: HttpServer, auth: RunnerAuth, log: Logger) {
+    this.io = new Server(httpServer, {
+      path: '/socket.io',
+      serveClient: false,
+      transports: ['websocket', 'polling'],
+      cors: { origin: '*' },
+    });
+    this.nsp = this.io.of('/runners');
+    this.nsp.use((socket, next) => {
+      const token: unknown = (socket.handshake.auth as Record<string, unknown> | undefined)?.['runnerToken'];
+      if (token === undefined || token === null || token === '') return next(new Error('No runner token provided'));
+      if (typeof token !== 'string') return next(new Error('Runner token is invalid'));
+      auth.findRunner(token).then(
+        (runner) => {
+          if (!runner) return next(new Error('Invalid runner token.'));
+          socket.data['runner'] = runner.metadata.name;
+          void socket.join(roomOf(runner));
+          next();
+        },
+        (err: unknown) => {
+          log.error({ err: errorInfo(err) }, 'socket authentication failed');
+          next(new Error('Runner authentication failed, try again'));
+        },
+      );
+    });
+    this.nsp.on('connection', (socket) => log.debug({ runner: socket.data['runner'], id: socket.id }, 'runner socket connected'));
+  }
+
+  get connected(): number {
+    return this.nsp.sockets.size;
+  }
+
+  /** Debounced `available-jobs` to every connected runner. */
+  availableJobs(): void {
+    const wait = this.lastPing + PING_INTERVAL_MS - Date.now();
+    if (wait <= 0) return this.emit();
+    if (!this.timer) {
+      this.timer = setTimeout(() => this.emit(), wait);
+      this.timer.unref();
+    }
+  }
+
+  private emit(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.lastPing = Date.now();
+    this.pings += 1;
+    this.nsp.emit('available-jobs');
+  }
+
+  disconnectRunner(runner: TranscodeRunner): void {
+    this.nsp.in(roomOf(runner)).disconnectSockets(true);
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.nsp.disconnectSockets(true);
+  }
+}

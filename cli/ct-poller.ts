@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+// ct-poller: prints the messages of a client's output queue as JSON lines (CT's ClientPoller).
+import { parseArgs } from 'node:util';
+import { CtClient, resolveQueues } from '../sdk/index.js';
+
+const HELP = `Usage: ct-poller [options]
+
+Reads a Cloud Transcode client's SQS output queue and prints every message as one
+JSON line on stdout; each printed message is deleted from the queue.
+
+Options:
+  --job ID             only this job's messages (others stay in the queue)
+  --until-done         with --job: stop after JOB_COMPLETED (exit 0), JOB_FAILED or JOB_CANCELED (exit 1)
+  --count N            stop after N messages
+  --timeout S          stop after S seconds (exit 124 when --until-done did not see the end)
+  --wait S             long-poll wait per receive (1-20, default 20)
+  --output-queue URL   output queue URL (default: $CT_OUTPUT_QUEUE_URL)
+  --client NAME        read the queue URL from this TranscodeClient's status (kubeconfig)
+  --namespace NS       namespace of --client (default: the kubeconfig's)
+  --kubeconfig PATH    kubeconfig for --client (default: $KUBECONFIG or ~/.kube/config)
+  -h, --help           this help
+
+AWS region, endpoint and credentials come from the standard AWS environment
+(AWS_REGION, AWS_ENDPOINT_URL or CT_AWS_ENDPOINT, AWS_PROFILE, ...).
+`;
+
+class UsageError extends Error {}
+
+function positiveInt(v: string | undefined, name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`--${name} must be an integer between 1 and ${max}`);
+  return n;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      job: { type: 'string' },
+      'until-done': { type: 'boolean' },
+      count: { type: 'string' },
+      timeout: { type: 'string' },
+      wait: { type: 'string' },
+      'output-queue': { type: 'string' },
+      client: { type: 'string' },
+      namespace: { type: 'string' },
+      kubeconfig: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
+  if (values['until-done'] && !values.job) throw new UsageError('--until-done needs --job ID');
+  const count = positiveInt(values.count, 'count');
+  const timeout = positiveInt(values.timeout, 'timeout');
+  const wait = positiveInt(values.wait, 'wait', 20) ?? 20;
+  const queues = await resolveQueues({
+    outputQueueUrl: values['output-queue'],
+    client: values.client,
+    namespace: values.namespace,
+    kubeconfig: values.kubeconfig,
+  });
+  if (!queues.outputQueueUrl)
+    throw new UsageError('no output queue: pass --output-queue URL, set CT_OUTPUT_QUEUE_URL, or name a TranscodeClient with --client');
+  const ct = new CtClient({ inputQueueUrl: queues.inputQueueUrl ?? '', outputQueueUrl: queues.outputQueueUrl });
+
+  const abort = new AbortController();
+  let timedOut = false;
+  if (timeout) {
+    setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, timeout * 1000).unref();
+  }
+  process.once('SIGINT', () => abort.abort());
+  process.once('SIGTERM', () => abort.abort());
+
+  let n = 0;
+  let last: string | undefined;
+  for await (const msg of ct.messages({
+    ...(values.job ? { jobId: values.job } : {}),
+    untilDone: values['until-done'] ?? false,
+    waitSeconds: wait,
+    signal: abort.signal,
+    onInvalid: (body) => process.stderr.write(`ct-poller: deleted a non-JSON message: ${body.slice(0, 200)}\n`),
+  })) {
+    process.stdout.write(JSON.stringify(msg) + '\n');
+    last = msg.type;
+    n += 1;
+    if (count !== undefined && n >= count) break;
+  }
+  if (values['until-done']) {
+    if (last === 'JOB_COMPLETED') return 0;
+    if (last === 'JOB_FAILED' || last === 'JOB_CANCELED') return 1;
+    return timedOut ? 124 : 130;
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`ct-poller: ${(err as Error).message}\nTry ct-poller --help\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`ct-poller: ${(err as Error).message ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,421 @@
+// The TranscodeJob controller: the whole life of a job (contracts §1, §3).
+//   Pending  → admission (client limits.maxConcurrentJobs) → SWF execution started → input probed on
+//              S3 → tasks planned → Running (or Failed with CT's reason), in ONE status write;
+//   Running  → SWF kept in line with the stored CR (recorder facts), cancellation, stall watchdog,
+//              output outcomes and finalization (sizes, ffprobe, HLS master), job outcome → terminal.
+// Level-based and idempotent: everything is derived from the CR and SWF, so a restart resumes.
+// Writes are coalesced: at most one status write per reconcile, none when nothing changed, and
+// progress-only changes at most every `progressWriteMs`.
+import { randomUUID } from 'node:crypto';
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Logger } from '../../lib/log.js';
+import { errorInfo } from '../../lib/log.js';
+import { GROUP, VERSION, KINDS, LABEL_CLIENT, LABEL_JOB_ID } from '../../lib/kube/resources.js';
+import { updateStatus } from '../../lib/kube/status.js';
+import { jobIdLabel } from '../../lib/ct/naming.js';
+import { TaskState, type TranscodeJob, type TranscodeJobStatus, type OutputStatus } from '../../lib/schema/transcode-job.js';
+import type { TranscodeClient } from '../../lib/schema/transcode-client.js';
+import { probeObject, checkInput, ProbeError } from '../../lib/media/probe.js';
+import type { CacheReader, ObjectKey } from '../runtime/cache.js';
+import { objectKey } from '../runtime/cache.js';
+import type { Controller, ReconcileResult } from '../runtime/controller.js';
+import { setCondition } from '../runtime/conditions.js';
+import { stableJson } from '../runtime/status.js';
+import { planJob, normalizeKey } from './plan.js';
+import {
+  applyCancellation,
+  applyWatchdog,
+  updateOutputs,
+  finishIfDone,
+  jobProgress,
+  nextStallCheck,
+  isJobTerminal,
+  tasksOf,
+} from './lifecycle.js';
+import { finalizeOutput, FinalizeError, type Finalized } from './finalize.js';
+import { applySwfFacts, type SwfFacts, type SwfRecorder } from '../swf/recorder.js';
+import { jobKubeWrites, jobsPlanned, probeDuration } from './metrics.js';
+
+export interface JobControllerOptions {
+  kc: KubeConfig;
+  log: Logger;
+  jobs: CacheReader<TranscodeJob>;
+  clients: CacheReader<TranscodeClient>;
+  s3: S3Client;
+  /** undefined = SWF recording off. */
+  recorder?: SwfRecorder;
+  /** Stall watchdog threshold (CT_STALL_SECONDS, default 120 s). */
+  stallMs?: number;
+  /** Minimum interval between progress-only status writes of one job. */
+  progressWriteMs?: number;
+  concurrency?: number;
+  now?: () => number;
+}
+
+export function stallMsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env['CT_STALL_SECONDS'];
+  if (raw === undefined || raw === '') return 120_000;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0 || n > 86400)
+    throw new Error(`invalid CT_STALL_SECONDS ${JSON.stringify(raw)}: must be seconds between 0 and 86400`);
+  return Math.round(n * 1000);
+}
+
+const ACTIVE_PHASES = new Set(['Probing', 'Running']);
+const DEFAULT_MAX_CONCURRENT = 10;
+const DEFAULT_CLIENT_PRIORITY = 100;
+
+function created(j: TranscodeJob): string {
+  return String(j.metadata.creationTimestamp ?? '');
+}
+
+export class JobController implements Controller<TranscodeJob> {
+  readonly name = 'transcodejob';
+  readonly kind = 'TranscodeJob' as const;
+  readonly concurrency: number;
+  readonly watches;
+  private readonly api: CustomObjectsApi;
+  private readonly stallMs: number;
+  private readonly progressWriteMs: number;
+  private readonly now: () => number;
+  /** Jobs admitted by this process whose Running status the cache has not shown yet (admission race guard). */
+  private readonly admitting = new Set<ObjectKey>();
+  private readonly lastWrite = new Map<ObjectKey, number>();
+  /** Our last written version of each job: used instead of an informer copy that does not show it yet. */
+  private readonly written = new Map<ObjectKey, TranscodeJob>();
+
+  constructor(private readonly o: JobControllerOptions) {
+    this.api = o.kc.makeApiClient(CustomObjectsApi);
+    this.stallMs = o.stallMs ?? stallMsFromEnv();
+    this.progressWriteMs = o.progressWriteMs ?? 3000;
+    this.now = o.now ?? Date.now;
+    this.concurrency = o.concurrency ?? 4;
+    // A job that ends frees a slot of its client: wake the client's queued jobs; a client change
+    // (limits, creation) re-checks its jobs.
+    this.watches = [
+      {
+        kind: 'TranscodeJob' as const,
+        map: (obj: { metadata?: { namespace?: string } }) => this.queuedPeersOf(obj as TranscodeJob),
+      },
+      {
+        kind: 'TranscodeClient' as const,
+        map: (obj: { metadata?: { namespace?: string; name?: string } }) =>
+          this.o.jobs
+            .byLabel(LABEL_CLIENT, obj.metadata?.name ?? '', obj.metadata?.namespace)
+            .filter((j) => !isJobTerminal(j.status))
+            .map((j) => objectKey(j.metadata.namespace, j.metadata.name!)),
+      },
+    ];
+  }
+
+  private queuedPeersOf(job: TranscodeJob): ObjectKey[] {
+    if (!isJobTerminal(job.status)) return [];
+    return this.o.jobs
+      .byLabel(LABEL_CLIENT, job.spec.clientRef.name, job.metadata.namespace)
+      .filter((j) => (j.status?.phase ?? 'Pending') === 'Pending')
+      .map((j) => objectKey(j.metadata.namespace, j.metadata.name!));
+  }
+
+  async reconcile(key: ObjectKey, job: TranscodeJob | undefined): Promise<ReconcileResult | void> {
+    if (!job) {
+      this.admitting.delete(key);
+      this.lastWrite.delete(key);
+      this.written.delete(key);
+      return;
+    }
+    job = this.freshest(key, job);
+    const log = this.o.log.child({ job: key });
+    if (job.metadata.labels?.[LABEL_CLIENT] !== job.spec.clientRef.name || !job.metadata.labels?.[LABEL_JOB_ID]) {
+      await this.setLabels(job);
+      return; // the label change comes back through the informer
+    }
+    const phase = job.status?.phase ?? 'Pending';
+    if (phase === 'Pending') return this.reconcilePending(key, job, log);
+    this.admitting.delete(key);
+    return this.reconcileActive(key, job, log);
+  }
+
+  // The informer may lag behind our own last write; acting on the older copy would repeat SWF calls.
+  private freshest(key: ObjectKey, cached: TranscodeJob): TranscodeJob {
+    const mine = this.written.get(key);
+    if (!mine) return cached;
+    const a = Number(cached.metadata.resourceVersion);
+    const b = Number(mine.metadata.resourceVersion);
+    if (Number.isFinite(a) && Number.isFinite(b) && b > a && mine.metadata.uid === cached.metadata.uid) return mine;
+    this.written.delete(key);
+    return cached;
+  }
+
+  private async setLabels(job: TranscodeJob): Promise<void> {
+    jobKubeWrites.inc({ write: 'metadata' });
+    await this.api.patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace: job.metadata.namespace!,
+        plural: KINDS.TranscodeJob.plural,
+        name: job.metadata.name!,
+        body: { metadata: { labels: { [LABEL_CLIENT]: job.spec.clientRef.name, [LABEL_JOB_ID]: jobIdLabel(job.spec.jobId) } } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+
+  private async write(key: ObjectKey, job: TranscodeJob, mutate: (s: TranscodeJobStatus) => void): Promise<TranscodeJob | undefined> {
+    let wrote = false;
+    const r = await updateStatus<TranscodeJob & { metadata: { name?: string } }>(
+      this.o.kc,
+      'TranscodeJob',
+      job.metadata.namespace!,
+      job.metadata.name!,
+      (obj) => {
+        const before = stableJson(obj.status ?? {});
+        const status: TranscodeJobStatus = obj.status ?? {};
+        mutate(status);
+        status.observedGeneration = obj.metadata.generation;
+        obj.status = status;
+        wrote = stableJson(status) !== before;
+        return wrote;
+      },
+      { current: structuredClone(job) },
+    );
+    if (wrote) {
+      jobKubeWrites.inc({ write: 'status' });
+      this.lastWrite.set(key, this.now());
+      if (r) this.written.set(key, r);
+    }
+    return r;
+  }
+
+  // ---- Pending: admission, workflow start, probe, plan ----
+
+  private async reconcilePending(key: ObjectKey, job: TranscodeJob, log: Logger): Promise<ReconcileResult | void> {
+    const nowIso = new Date(this.now()).toISOString();
+    if (job.spec.cancel) {
+      await this.write(key, job, (s) => {
+        if ((s.phase ?? 'Pending') !== 'Pending') return;
+        s.phase = 'Canceled';
+        s.reason = 'JOB_CANCELED';
+        s.message = 'the job was canceled before it started';
+        s.outputs = job.spec.job.outputs.map((o, index) => ({
+          index,
+          type: o.output_type,
+          status: 'Canceled',
+          bucket: o.output_bucket,
+          reason: 'JOB_CANCELED',
+        }));
+        s.completedAt = nowIso;
+        s.conditions = setCondition(
+          s.conditions,
+          { type: 'Completed', status: 'True', reason: 'Canceled', message: s.message },
+          job.metadata.generation,
+        );
+      });
+      return;
+    }
+    const client = this.o.clients.get(objectKey(job.metadata.namespace, job.spec.clientRef.name));
+    if (!client) {
+      await this.queued(
+        key,
+        job,
+        'ClientNotFound',
+        `TranscodeClient ${job.spec.clientRef.name} does not exist in namespace ${job.metadata.namespace}`,
+      );
+      return { requeueAfterMs: 30_000 };
+    }
+    const max = client.spec.limits?.maxConcurrentJobs ?? DEFAULT_MAX_CONCURRENT;
+    const peers = this.o.jobs.byLabel(LABEL_CLIENT, job.spec.clientRef.name, job.metadata.namespace);
+    let active = 0;
+    const waiting: TranscodeJob[] = [];
+    for (const p of peers) {
+      const pk = objectKey(p.metadata.namespace, p.metadata.name!);
+      const ph = p.status?.phase ?? 'Pending';
+      if (ACTIVE_PHASES.has(ph) || (ph === 'Pending' && this.admitting.has(pk) && pk !== key)) active += 1;
+      else if (ph === 'Pending' && !p.spec.cancel && pk !== key) waiting.push(p);
+    }
+    // First come, first served: only the oldest queued jobs take the free slots.
+    const ahead = waiting.filter(
+      (p) => created(p) < created(job) || (created(p) === created(job) && p.metadata.name! < job.metadata.name!),
+    ).length;
+    if (active + ahead >= max) {
+      await this.queued(
+        key,
+        job,
+        'ConcurrencyLimit',
+        `${active} of ${max} jobs of client ${job.spec.clientRef.name} are running; ${ahead} queued ahead of this one`,
+      );
+      return;
+    }
+    this.admitting.add(key); // synchronous with the check above: no other reconcile can take this slot
+    try {
+      return await this.start(key, job, client, log);
+    } catch (err) {
+      this.admitting.delete(key);
+      throw err;
+    }
+  }
+
+  private async queued(key: ObjectKey, job: TranscodeJob, reason: string, message: string): Promise<void> {
+    await this.write(key, job, (s) => {
+      s.phase = 'Pending';
+      s.reason = reason;
+      s.message = message;
+      s.conditions = setCondition(s.conditions, { type: 'Admitted', status: 'False', reason, message }, job.metadata.generation);
+    });
+  }
+
+  private async start(key: ObjectKey, job: TranscodeJob, client: TranscodeClient, log: Logger): Promise<ReconcileResult | void> {
+    const workflow = this.o.recorder ? await this.o.recorder.ensureWorkflow(job) : undefined;
+    const input = { bucket: job.spec.job.input_bucket, key: normalizeKey(job.spec.job.input_file) };
+    const what = `input s3://${input.bucket}/${input.key}`;
+    const end = probeDuration.startTimer();
+    let failure: ProbeError | undefined;
+    let probe: TranscodeJobStatus['probe'];
+    try {
+      probe = await probeObject(this.o.s3, input.bucket, input.key);
+      checkInput(probe, job.spec.job.input_type, what);
+    } catch (err) {
+      if (!(err instanceof ProbeError)) throw err;
+      failure = err;
+    } finally {
+      end();
+    }
+    const nowIso = new Date(this.now()).toISOString();
+    const plan =
+      probe && !failure
+        ? planJob({ job, probe, clientPriority: client.spec.limits?.priority ?? DEFAULT_CLIENT_PRIORITY, now: nowIso, newUuid: randomUUID })
+        : undefined;
+    await this.write(key, job, (s) => {
+      if ((s.phase ?? 'Pending') !== 'Pending') return; // someone else got there first
+      if (workflow) s.workflow = { ...s.workflow, ...workflow };
+      s.startedAt = nowIso;
+      delete s.reason;
+      delete s.message;
+      s.conditions = setCondition(
+        s.conditions,
+        { type: 'Admitted', status: 'True', reason: 'Admitted', message: 'the job is running' },
+        job.metadata.generation,
+      );
+      if (probe) s.probe = probe;
+      if (failure || !plan) {
+        const reason = failure?.reason ?? 'GET_VIDEO_INFO_FAILED';
+        const message = failure?.message ?? 'probe failed';
+        s.phase = 'Failed';
+        s.reason = reason;
+        s.message = message;
+        s.outputs = job.spec.job.outputs.map((o, index) => ({
+          index,
+          type: o.output_type,
+          status: 'Failed',
+          bucket: o.output_bucket,
+          reason,
+          details: message,
+        }));
+        s.tasks = [];
+        s.progress = 0;
+        s.completedAt = nowIso;
+        s.conditions = setCondition(
+          s.conditions,
+          { type: 'Completed', status: 'True', reason: 'Failed', message },
+          job.metadata.generation,
+        );
+        return;
+      }
+      s.tasks = plan.tasks;
+      s.outputs = plan.outputs;
+      s.progress = 0;
+      s.phase = 'Running';
+      // Every output invalid: nothing to run, the job fails now.
+      if (!finishIfDone(job, s, nowIso)) return;
+      s.conditions = setCondition(
+        s.conditions,
+        { type: 'Completed', status: 'True', reason: s.phase, message: s.message ?? '' },
+        job.metadata.generation,
+      );
+    });
+    jobsPlanned.inc();
+    if (failure) log.info({ reason: failure.reason, message: failure.message }, 'input rejected');
+    else log.info({ tasks: plan?.tasks.length, outputs: plan?.outputs.map((o) => o.status) }, 'job planned');
+  }
+
+  // ---- Running and after: SWF, cancellation, watchdog, outputs, outcome ----
+
+  private async reconcileActive(key: ObjectKey, job: TranscodeJob, log: Logger): Promise<ReconcileResult | void> {
+    const stored = job.status ?? {};
+    const terminal = isJobTerminal(stored);
+    if (terminal && (!this.o.recorder || stored.workflow?.closed)) return;
+
+    const facts: SwfFacts = this.o.recorder ? await this.o.recorder.sync(job) : { tasks: new Map() };
+
+    // Finalize outputs whose tasks all completed (I/O outside the status mutation).
+    const finalized = new Map<number, Finalized>();
+    if (!terminal) {
+      const probeCopy = structuredClone(stored);
+      const { ready } = updateOutputs(job, probeCopy, new Date(this.now()).toISOString());
+      for (const index of ready) {
+        const spec = job.spec.job.outputs[index];
+        if (!spec) continue;
+        try {
+          finalized.set(index, await finalizeOutput(this.o.s3, spec, index, tasksOf(stored, index)));
+        } catch (err) {
+          if (!(err instanceof FinalizeError)) throw err;
+          log.warn({ output: index, err: err.message }, 'output result check failed');
+          finalized.set(index, { status: 'Failed', bucket: spec.output_bucket, reason: 'S3_OPS_FAILED', details: err.message });
+        }
+      }
+    }
+
+    const nowMs = this.now();
+    const nowIso = new Date(nowMs).toISOString();
+    const mutate = (s: TranscodeJobStatus): void => {
+      applySwfFacts(s, facts);
+      if (isJobTerminal(s)) return;
+      applyCancellation(job, s, nowIso);
+      applyWatchdog(s, nowMs, this.stallMs);
+      updateOutputs(job, s, nowIso);
+      for (const out of s.outputs ?? []) {
+        const f = finalized.get(out.index);
+        if (!f || out.status === 'Succeeded' || out.status === 'Failed' || out.status === 'Canceled') continue;
+        if (!tasksOf(s, out.index).every((t) => t.state === TaskState.COMPLETED)) continue;
+        Object.assign(out, f satisfies Partial<OutputStatus>);
+      }
+      s.progress = jobProgress(s);
+      if (finishIfDone(job, s, nowIso)) {
+        s.conditions = setCondition(
+          s.conditions,
+          { type: 'Completed', status: 'True', reason: s.phase!, message: s.message ?? '' },
+          job.metadata.generation,
+        );
+      }
+    };
+
+    // Coalescing: a change of `progress` alone waits until progressWriteMs after our last write.
+    const preview = structuredClone(stored);
+    mutate(preview);
+    const progressOnly =
+      stableJson({ ...preview, progress: 0 }) === stableJson({ ...stored, progress: 0 }) && preview.progress !== stored.progress;
+    const sinceWrite = nowMs - (this.lastWrite.get(key) ?? 0);
+    let requeue: number | undefined = facts.retryMs;
+    if (progressOnly && sinceWrite < this.progressWriteMs) {
+      requeue = Math.min(requeue ?? Infinity, this.progressWriteMs - sinceWrite);
+    } else {
+      try {
+        await this.write(key, job, mutate);
+      } catch (err) {
+        log.warn({ err: errorInfo(err) }, 'status write failed');
+        throw err;
+      }
+    }
+    const stall = nextStallCheck(preview, this.stallMs);
+    if (stall !== undefined) requeue = Math.min(requeue ?? Infinity, Math.max(100, stall - nowMs));
+    // Job over but the SWF execution not closed yet: come back soon.
+    if (isJobTerminal(preview) && this.o.recorder && !preview.workflow?.closed)
+      requeue = Math.min(requeue ?? Infinity, this.o.recorder.cfg.pollBackoffMs);
+    return requeue !== undefined && Number.isFinite(requeue) ? { requeueAfterMs: Math.round(requeue) } : undefined;
+  }
+}
+
+export function createJobController(o: JobControllerOptions): JobController {
+  return new JobController(o);
+}

@@ -1,0 +1,293 @@
+// Handles one client command (already received from that client's input queue). Effects are made
+// durable in the TranscodeJob CR before the caller deletes the message; problems the client can fix are
+// answered with COMMAND_REJECTED; anything else (apiserver down, forbidden, output queue gone) throws so
+// the message is retried and, after maxReceiveCount receives, lands in the client's DLQ.
+import { isDeepStrictEqual } from 'node:util';
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from '../../lib/log.js';
+import { statusOf } from '../../lib/kube/client.js';
+import { API_VERSION, GROUP, KINDS, LABEL_CLIENT, LABEL_JOB_ID, VERSION } from '../../lib/kube/resources.js';
+import type { TranscodeJob } from '../../lib/schema/transcode-job.js';
+import { jobIdLabel, jobName } from '../../lib/ct/naming.js';
+import { parseCommand } from '../../lib/ct/parse.js';
+import { isTerminal } from '../../lib/jobs/task-state.js';
+import {
+  ctMessage,
+  rejection,
+  type Command,
+  type CtMessage,
+  type JobListFilter,
+  type RejectReason,
+  type StartJobCommand,
+} from '../../lib/ct/messages.js';
+import { activitySummary, isFinishedPhase, jobSummary, outputReports, workflowOf } from '../../lib/ct/report.js';
+import type { CacheReader } from '../runtime/index.js';
+import { describeApiError } from '../runtime/index.js';
+import type { SendToClient } from './output.js';
+
+/** The client a message belongs to: the owner of the queue it came from, never anything in the message. */
+export interface ClientTarget {
+  namespace: string;
+  name: string;
+  inputUrl: string;
+  outputUrl: string;
+}
+
+export interface HandleResult {
+  outcome: 'created' | 'duplicate' | 'replied' | 'rejected';
+  reply?: CtMessage;
+}
+
+const plural = KINDS.TranscodeJob.plural;
+
+class Rejected extends Error {
+  constructor(
+    readonly reason: RejectReason,
+    details: string,
+  ) {
+    super(details);
+  }
+}
+
+export class CommandHandler {
+  private readonly api: CustomObjectsApi;
+
+  constructor(
+    kc: KubeConfig,
+    private readonly jobs: CacheReader<TranscodeJob>,
+    private readonly send: SendToClient,
+    private readonly log: Logger,
+    /** Called after a START_JOB created its job, before the message is deleted (fault injection in tests). */
+    private readonly afterCreate: () => void = () => {},
+  ) {
+    this.api = kc.makeApiClient(CustomObjectsApi);
+  }
+
+  async handle(client: ClientTarget, body: string, messageId: string | undefined): Promise<HandleResult> {
+    const parsed = parseCommand(body);
+    if (!parsed.ok) {
+      const reply = rejection(parsed.reason, parsed.details, {
+        ...(parsed.jobId !== undefined ? { jobId: parsed.jobId } : {}),
+        ...(parsed.command !== undefined ? { command: parsed.command } : {}),
+        ...(parsed.errors ? { errors: parsed.errors } : {}),
+        ...(messageId ? { messageId } : {}),
+      });
+      return this.reply(client, reply, 'rejected');
+    }
+    const cmd = parsed.command;
+    try {
+      return await this.dispatch(client, cmd);
+    } catch (err) {
+      if (!(err instanceof Rejected)) throw err;
+      const reply = rejection(err.reason, err.message, {
+        command: cmd.type,
+        ...(cmd.job_id ? { jobId: cmd.job_id } : {}),
+        ...(messageId ? { messageId } : {}),
+      });
+      return this.reply(client, reply, 'rejected');
+    }
+  }
+
+  private async reply(client: ClientTarget, message: CtMessage, outcome: HandleResult['outcome']): Promise<HandleResult> {
+    await this.send(client.outputUrl, message);
+    this.log.info(
+      { client: `${client.namespace}/${client.name}`, type: message.type, job_id: message.job_id, ...replyLogFields(message) },
+      'replied',
+    );
+    return { outcome, reply: message };
+  }
+
+  private async dispatch(client: ClientTarget, cmd: Command): Promise<HandleResult> {
+    switch (cmd.type) {
+      case 'START_JOB':
+        return this.startJob(client, cmd);
+      case 'CANCEL_JOB': {
+        const job = await this.findJob(client, cmd.job_id);
+        if (isFinishedPhase(job.status?.phase))
+          throw new Rejected('JOB_ALREADY_FINISHED', `job ${cmd.job_id} already ended (${job.status?.phase})`);
+        if (!job.spec.cancel) await this.patchSpec(job, { cancel: true });
+        return this.reply(client, ctMessage('JOB_CANCEL_REQUESTED', cmd.job_id, optionalWorkflow(job)), 'replied');
+      }
+      case 'CANCEL_ACTIVITY': {
+        const job = await this.findJob(client, cmd.job_id);
+        const id = cmd.data.activityId;
+        const task = job.status?.tasks?.find((t) => t.uuid === id);
+        if (!task) throw new Rejected('UNKNOWN_ACTIVITY', `job ${cmd.job_id} has no activity ${id}`);
+        if (isTerminal(task.state))
+          throw new Rejected('ACTIVITY_ALREADY_FINISHED', `activity ${id} already ended (${activitySummary(task).state})`);
+        await this.appendCancelTask(job, id);
+        return this.reply(
+          client,
+          ctMessage('ACTIVITY_CANCEL_REQUESTED', cmd.job_id, { ...optionalWorkflow(job), activity: { activityId: id } }),
+          'replied',
+        );
+      }
+      case 'GET_JOB_STATUS': {
+        const job = await this.findJob(client, cmd.job_id);
+        return this.reply(
+          client,
+          ctMessage('JOB_STATUS', cmd.job_id, {
+            ...optionalWorkflow(job),
+            job: jobSummary(job),
+            outputs: outputReports(job),
+            activities: (job.status?.tasks ?? []).map(activitySummary),
+          }),
+          'replied',
+        );
+      }
+      case 'GET_ACTIVITY_LIST': {
+        const job = await this.findJob(client, cmd.job_id);
+        return this.reply(
+          client,
+          ctMessage('ACTIVITY_LIST', cmd.job_id, { ...optionalWorkflow(job), activities: (job.status?.tasks ?? []).map(activitySummary) }),
+          'replied',
+        );
+      }
+      case 'GET_ACTIVITY_STATUS': {
+        const job = await this.findJob(client, cmd.job_id);
+        const task = job.status?.tasks?.find((t) => t.uuid === cmd.data.activityId);
+        if (!task) throw new Rejected('UNKNOWN_ACTIVITY', `job ${cmd.job_id} has no activity ${cmd.data.activityId}`);
+        return this.reply(
+          client,
+          ctMessage('ACTIVITY_STATUS', cmd.job_id, { ...optionalWorkflow(job), activity: activitySummary(task) }),
+          'replied',
+        );
+      }
+      case 'GET_JOB_LIST':
+        return this.reply(client, ctMessage('JOB_LIST', cmd.job_id, this.listJobs(client, cmd.data ?? {})), 'replied');
+    }
+  }
+
+  private async startJob(client: ClientTarget, cmd: StartJobCommand): Promise<HandleResult> {
+    const name = jobName(client.name, cmd.job_id);
+    const body: TranscodeJob = {
+      apiVersion: API_VERSION,
+      kind: KINDS.TranscodeJob.kind,
+      metadata: { name, namespace: client.namespace, labels: { [LABEL_CLIENT]: client.name, [LABEL_JOB_ID]: jobIdLabel(cmd.job_id) } },
+      spec: { clientRef: { name: client.name }, jobId: cmd.job_id, job: cmd.data, source: 'sqs' },
+    };
+    const log = this.log.child({ client: `${client.namespace}/${client.name}`, job_id: cmd.job_id, job: name });
+    try {
+      await this.api.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: client.namespace, plural, body });
+    } catch (err) {
+      const code = statusOf(err);
+      if (code === 409) {
+        // Redelivery, or the client sent it again: the job exists already. The same description is a
+        // duplicate (nothing new); a different one reuses an id that is taken.
+        const existing = await this.getJob(client.namespace, name);
+        if (existing && existing.spec.clientRef.name === client.name && existing.spec.jobId === cmd.job_id) {
+          if (isDeepStrictEqual(existing.spec.job, cmd.data)) {
+            log.info('duplicate START_JOB: the job exists already');
+            return { outcome: 'duplicate' };
+          }
+          throw new Rejected(
+            'JOB_ID_IN_USE',
+            `job_id ${cmd.job_id} is already used by a job with a different description; pick a new job_id`,
+          );
+        }
+        if (!existing) throw new Error(`creating job ${client.namespace}/${name} conflicted but the job cannot be read`, { cause: err });
+        throw new Rejected('JOB_ID_IN_USE', `job_id ${cmd.job_id} cannot be used (name ${name} is taken)`);
+      }
+      // The CRD's own validation (CEL rules) refused what ajv let through: the client's description is wrong.
+      if (code === 422 || code === 400) throw new Rejected('FORMAT_INVALID', `the job description was refused: ${describeApiError(err)}`);
+      throw new Error(`creating job ${client.namespace}/${name} failed: ${describeApiError(err)}`, { cause: err });
+    }
+    log.info('job created from START_JOB');
+    this.afterCreate();
+    return { outcome: 'created' };
+  }
+
+  /** The client's job with this job_id (cache first, then the apiserver so a just-created job is found). */
+  private async findJob(client: ClientTarget, jobId: string): Promise<TranscodeJob> {
+    const name = jobName(client.name, jobId);
+    const job = this.jobs.get(`${client.namespace}/${name}`) ?? (await this.getJob(client.namespace, name));
+    // Names derive from the client, so another client's job_id never resolves here; the check guards
+    // against hand-made objects that reuse a name.
+    if (!job || job.spec.clientRef.name !== client.name || job.spec.jobId !== jobId) {
+      throw new Rejected('UNKNOWN_JOB', `no job with job_id ${jobId} for this client`);
+    }
+    return job;
+  }
+
+  private async getJob(namespace: string, name: string): Promise<TranscodeJob | undefined> {
+    try {
+      return (await this.api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name })) as TranscodeJob;
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw new Error(`reading job ${namespace}/${name} failed: ${describeApiError(err)}`, { cause: err });
+    }
+  }
+
+  private async patchSpec(job: TranscodeJob, spec: Record<string, unknown>, resourceVersion?: string): Promise<void> {
+    const { namespace, name } = job.metadata as { namespace: string; name: string };
+    await this.api.patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural,
+        name,
+        body: { ...(resourceVersion ? { metadata: { resourceVersion } } : {}), spec },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+
+  /** Merge patches replace lists, so the append is guarded by resourceVersion and retried on conflict. */
+  private async appendCancelTask(job: TranscodeJob, uuid: string): Promise<void> {
+    const { namespace, name } = job.metadata as { namespace: string; name: string };
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const fresh = await this.getJob(namespace, name);
+      if (!fresh) throw new Rejected('UNKNOWN_JOB', `job ${job.spec.jobId} was deleted`);
+      const list = fresh.spec.cancelTasks ?? [];
+      if (list.includes(uuid)) return;
+      try {
+        await this.patchSpec(fresh, { cancelTasks: [...list, uuid] }, fresh.metadata.resourceVersion);
+        return;
+      } catch (err) {
+        if (statusOf(err) !== 409) throw new Error(`patching job ${namespace}/${name} failed: ${describeApiError(err)}`, { cause: err });
+      }
+    }
+    throw new Error(`patching job ${namespace}/${name}: still conflicting after 5 attempts`);
+  }
+
+  private listJobs(client: ClientTarget, filter: JobListFilter): { jobs: ReturnType<typeof jobSummary>[]; next_token?: string } {
+    const phases = filter.phase === undefined ? undefined : new Set(Array.isArray(filter.phase) ? filter.phase : [filter.phase]);
+    const limit = filter.limit ?? 100;
+    const after = filter.next_token !== undefined ? decodeToken(filter.next_token) : undefined;
+    const jobs = this.jobs
+      .byLabel(LABEL_CLIENT, client.name, client.namespace)
+      .filter((j) => j.spec.clientRef.name === client.name)
+      .filter((j) => !phases || phases.has(j.status?.phase ?? 'Pending'))
+      .map((j) => ({ j, order: sortKey(j) }))
+      .sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0))
+      .filter(({ order }) => after === undefined || order > after);
+    const page = jobs.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      jobs: page.map(({ j }) => jobSummary(j)),
+      ...(jobs.length > limit && last ? { next_token: Buffer.from(last.order).toString('base64url') } : {}),
+    };
+  }
+}
+
+function optionalWorkflow(job: TranscodeJob): { workflow?: ReturnType<typeof workflowOf> } {
+  return job.status?.workflow?.runId ? { workflow: workflowOf(job) } : {};
+}
+
+/** Oldest first; the name breaks ties. ISO timestamps sort as strings. */
+function sortKey(job: TranscodeJob): string {
+  return `${String(job.metadata.creationTimestamp ?? '')}\0${job.metadata.name ?? ''}`;
+}
+
+function decodeToken(token: string): string {
+  const order = Buffer.from(token, 'base64url').toString('utf8');
+  if (!order.includes('\0')) throw new Rejected('FORMAT_INVALID', '/data/next_token: is not a token this stack handed out');
+  return order;
+}
+
+function replyLogFields(m: CtMessage): Record<string, unknown> {
+  if (m.type !== 'COMMAND_REJECTED') return {};
+  const d = m.data as CtMessage<'COMMAND_REJECTED'>['data'];
+  return { reason: d.reason, details: d.details };
+}

@@ -1,0 +1,166 @@
+// The output publisher: a level-based controller over TranscodeJobs that sends every client message
+// the job's state implies (lib/ct/events.ts) to the client's output queue, in order, and records what
+// it sent in status.published (through lib/kube/status.ts) so a restart does not resend. At least
+// once: a crash between sending and recording resends those messages; nothing is skipped.
+// ACTIVITY_PROGRESS is not recorded, only throttled per task.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from '../../lib/log.js';
+import { updateStatus } from '../../lib/kube/status.js';
+import { LABEL_CLIENT } from '../../lib/kube/resources.js';
+import type { TranscodeClient } from '../../lib/schema/transcode-client.js';
+import type { TranscodeJob } from '../../lib/schema/transcode-job.js';
+import { JOB_END_KEY, planMessages, type PlannedMessage } from '../../lib/ct/events.js';
+import type { CacheReader, Controller, KubeObject, ObjectKey, ReconcileResult } from '../runtime/index.js';
+import type { SqsConfig } from './config.js';
+import type { SendToClient } from './output.js';
+import { publishLag, sqsPublished } from './metrics.js';
+
+export interface PublisherDeps {
+  kc: KubeConfig;
+  jobs: CacheReader<TranscodeJob>;
+  clients: CacheReader<TranscodeClient>;
+  send: SendToClient;
+  config: SqsConfig;
+  log: Logger;
+}
+
+/** Jobs created through the video API are answered over HTTP; every other job has a CT client. */
+function publishes(job: TranscodeJob): boolean {
+  return job.spec.source !== 'api';
+}
+
+export function publisherController(deps: PublisherDeps): Controller<TranscodeJob> {
+  const { kc, jobs, clients, send, config, log } = deps;
+  const lastProgress = new Map<string, { at: number; progress: number | undefined }>();
+  // Keys this process sent, until the cache shows them in status.published: a reconcile can run on a
+  // cached object older than our own status write, and must not resend what that write recorded.
+  const sentKeys = new Map<ObjectKey, { uid: string | undefined; keys: Set<string>; unrecorded?: boolean }>();
+
+  async function reconcile(key: ObjectKey, job: TranscodeJob | undefined): Promise<ReconcileResult | void> {
+    if (!job) {
+      sentKeys.delete(key);
+      return;
+    }
+    const recorded = job.status?.published ?? [];
+    if (!publishes(job) || recorded.includes(JOB_END_KEY)) {
+      sentKeys.delete(key);
+      for (const t of job.status?.tasks ?? []) lastProgress.delete(t.uuid);
+      return;
+    }
+    let mine = sentKeys.get(key);
+    if (mine && mine.uid !== job.metadata.uid) {
+      sentKeys.delete(key); // same name, new job
+      mine = undefined;
+    }
+    const published = new Set(recorded);
+    if (mine) {
+      for (const k of recorded) mine.keys.delete(k);
+      for (const k of mine.keys) published.add(k);
+      if (!mine.keys.size) sentKeys.delete(key);
+      // The status write after an earlier send failed: record first (resending would duplicate).
+      else if (mine.unrecorded) {
+        await record(job, [...mine.keys]);
+        mine.unrecorded = false;
+      }
+    }
+    const ns = job.metadata.namespace ?? 'default';
+    const client = clients.get(`${ns}/${job.spec.clientRef.name}`);
+    const outputUrl = client?.status?.queues?.outputUrl;
+    const planned = planMessages(job, published, { requireWorkflow: config.requireWorkflow });
+    if (!planned.length) return;
+    // Without an output queue yet the client watch re-triggers this job when the client gets one.
+    if (!outputUrl) {
+      log.debug({ job: key, client: job.spec.clientRef.name }, 'client has no output queue yet; messages wait');
+      return;
+    }
+
+    const now = Date.now();
+    let requeueAfterMs: number | undefined;
+    const toSend: PlannedMessage[] = [];
+    for (const p of planned) {
+      if (p.key === undefined && p.taskUuid) {
+        const last = lastProgress.get(p.taskUuid);
+        const progress = (p.message.data as { activity?: { progress?: number } }).activity?.progress;
+        if (last && last.progress === progress) continue;
+        if (last && now - last.at < config.progressIntervalMs) {
+          const wait = config.progressIntervalMs - (now - last.at);
+          requeueAfterMs = Math.min(requeueAfterMs ?? wait, wait);
+          continue;
+        }
+      }
+      toSend.push(p);
+    }
+    if (!toSend.length) return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
+
+    const end = publishLag.startTimer();
+    const sent: string[] = [];
+    try {
+      for (const p of toSend) {
+        await send(outputUrl, p.message);
+        sqsPublished.inc({ type: p.message.type });
+        if (p.key !== undefined) {
+          sent.push(p.key);
+          let entry = sentKeys.get(key);
+          if (!entry) sentKeys.set(key, (entry = { uid: job.metadata.uid, keys: new Set() }));
+          entry.keys.add(p.key);
+        } else if (p.taskUuid) {
+          lastProgress.set(p.taskUuid, { at: now, progress: (p.message.data as { activity?: { progress?: number } }).activity?.progress });
+        }
+      }
+    } finally {
+      // Record what did go out even when a later send failed, so the retry resends only the rest.
+      try {
+        if (sent.length) await record(job, sent);
+      } catch (err) {
+        const entry = sentKeys.get(key);
+        if (entry) entry.unrecorded = true;
+        throw err;
+      } finally {
+        end();
+      }
+    }
+    log.info({ job: key, job_id: job.spec.jobId, sent: toSend.map((p) => p.message.type) }, 'published client messages');
+    if (sent.includes(JOB_END_KEY)) for (const t of job.status?.tasks ?? []) lastProgress.delete(t.uuid);
+    return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
+  }
+
+  async function record(job: TranscodeJob, keys: string[]): Promise<void> {
+    const { namespace, name } = job.metadata as { namespace: string; name: string };
+    await updateStatus<TranscodeJob & { status?: TranscodeJob['status'] }>(
+      kc,
+      'TranscodeJob',
+      namespace,
+      name,
+      (obj) => {
+        const have = new Set(obj.status?.published ?? []);
+        const add = keys.filter((k) => !have.has(k));
+        if (!add.length) return false;
+        obj.status = { ...(obj.status ?? {}), published: [...(obj.status?.published ?? []), ...add] };
+        return true;
+      },
+      { current: job },
+    );
+  }
+
+  return {
+    name: 'sqs-publisher',
+    kind: 'TranscodeJob',
+    concurrency: config.publisherConcurrency,
+    // A client that becomes Ready (gets its output queue) releases the messages its jobs were holding.
+    watches: [
+      {
+        kind: 'TranscodeClient',
+        map: (obj: KubeObject) => {
+          const ns = obj.metadata?.namespace;
+          const name = obj.metadata?.name;
+          if (!name) return [];
+          return jobs
+            .byLabel(LABEL_CLIENT, name, ns)
+            .filter((j) => !(j.status?.published ?? []).includes(JOB_END_KEY))
+            .map((j) => `${j.metadata.namespace}/${j.metadata.name}`);
+        },
+      },
+    ],
+    reconcile,
+  };
+}

@@ -1,0 +1,45 @@
+// vod-web-video-transcoding: H.264 + AAC mp4 at the requested height and fps, +faststart;
+// resolution 0 means audio only (reference §2.12).
+import { join } from 'node:path';
+import { WebVideoPayload } from '../../lib/schema/runner-jobs.js';
+import { validator } from '../../lib/validate.js';
+import { newCommand } from '../ffmpeg.js';
+import { probeMedia } from '../probe.js';
+import { AAC_OPTIONS, addInput, addOutputOptions, assertOutput, fpsFilter, h264Options, scaleToHeight } from './common.js';
+import type { Processor } from './types.js';
+
+export const webVideoProcessor: Processor<WebVideoPayload> = {
+  type: 'vod-web-video-transcoding',
+  payload: validator(WebVideoPayload, 'vod-web-video-transcoding payload'),
+  async process(ctx, p) {
+    const input = await ctx.download(p.input.videoFileUrl, 'input');
+    const audioUrl = p.input.separatedAudioFileUrl[0];
+    const audio = audioUrl ? await ctx.download(audioUrl, 'input-audio') : undefined;
+    const info = await probeMedia(input);
+    const output = join(ctx.dir, `${ctx.job.uuid}-${p.output.resolution}.mp4`);
+
+    const cmd = newCommand(ctx.settings);
+    addInput(cmd, input);
+    if (audio) addInput(cmd, audio);
+    const audioMap = audio ? '1:a:0?' : '0:a:0?';
+    if (p.output.resolution === 0) {
+      addOutputOptions(cmd, ['-map', audioMap, '-vn', ...AAC_OPTIONS]);
+    } else {
+      addOutputOptions(cmd, [
+        '-map',
+        '0:v:0',
+        '-map',
+        audioMap,
+        '-vf',
+        scaleToHeight(p.output.resolution) + fpsFilter(p.output.fps),
+        ...h264Options(p.output.fps),
+        ...AAC_OPTIONS,
+      ]);
+    }
+    addOutputOptions(cmd, ['-movflags', '+faststart', '-f', 'mp4']);
+    cmd.output(output);
+    await ctx.ffmpeg(cmd, 'web video', info.durationSec);
+    assertOutput(output, 'web video');
+    return { files: [{ field: 'payload[videoFile]', path: output }] };
+  },
+};

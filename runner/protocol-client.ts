@@ -1,0 +1,263 @@
+// HTTP client of the PeerTube remote-runner REST API (peertube-runner-reference §1–2): JSON bodies for
+// register/unregister/request/accept/abort/error and downloads, multipart for update and success,
+// exact status codes, problem+json `code` parsed into ProtocolError.
+import { createWriteStream, openAsBlob } from 'node:fs';
+import { basename } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { Type } from '@sinclair/typebox';
+import { validator } from '../lib/validate.js';
+
+export const RUNNER_VERSION = '0.1.0';
+
+/** Problem codes the runner reacts to (reference §2.2). */
+export const CODES = {
+  UNKNOWN_RUNNER_TOKEN: 'unknown_runner_token',
+  NOT_PENDING: 'runner_job_not_in_pending_state',
+  NOT_PROCESSING: 'runner_job_not_in_processing_state',
+} as const;
+
+/** The server answered, but not with the expected status. */
+export class ProtocolError extends Error {
+  override name = 'ProtocolError';
+  constructor(
+    readonly endpoint: string,
+    readonly status: number,
+    readonly code: string | undefined,
+    readonly detail: string,
+  ) {
+    super(`${endpoint}: HTTP ${status}${code ? ` (${code})` : ''}: ${detail}`);
+  }
+}
+
+/** The server could not be reached (connection refused, DNS, timeout, reset). */
+export class UnreachableError extends Error {
+  override name = 'UnreachableError';
+  constructor(
+    readonly endpoint: string,
+    cause: unknown,
+  ) {
+    const c = cause as { message?: string; cause?: { code?: string; message?: string } };
+    super(`${endpoint}: server unreachable: ${c.cause?.code ?? c.cause?.message ?? c.message ?? String(cause)}`, { cause });
+  }
+}
+
+const RegisterResult = Type.Object({ id: Type.Integer(), runnerToken: Type.String({ minLength: 1 }) });
+const AvailableJob = Type.Object({ uuid: Type.String({ minLength: 1 }), type: Type.String(), payload: Type.Unknown() });
+const RequestResult = Type.Object({ availableJobs: Type.Array(AvailableJob) });
+const AcceptResult = Type.Object({
+  job: Type.Object({
+    uuid: Type.String({ minLength: 1 }),
+    type: Type.String(),
+    payload: Type.Unknown(),
+    jobToken: Type.String({ minLength: 1 }),
+  }),
+});
+const checkRegister = validator(RegisterResult, 'register response');
+const checkRequest = validator(RequestResult, 'jobs/request response');
+const checkAccept = validator(AcceptResult, 'accept response');
+
+export interface AvailableJob {
+  uuid: string;
+  type: string;
+  payload: unknown;
+}
+
+export interface AcceptedJob extends AvailableJob {
+  jobToken: string;
+}
+
+export interface UploadFile {
+  field: string;
+  path: string;
+  /** Name sent in the part's filename; default: the file's base name. */
+  filename?: string;
+  contentType?: string;
+}
+
+const API_TIMEOUT_MS = 30_000;
+/** Same limit as the official runner (v0.1.3) for input downloads; uploads get the same. */
+const TRANSFER_TIMEOUT_MS = 2 * 60 * 60 * 1000;
+/** Server limit for `message`/`reason` is 5000 characters. */
+const MAX_TEXT = 4900;
+
+export function truncate(text: string, max = MAX_TEXT): string {
+  return text.length <= max ? text : `${text.slice(0, max - 20)}\n…[truncated]`;
+}
+
+function contentTypeFor(file: string): string {
+  const ext = file.slice(file.lastIndexOf('.') + 1).toLowerCase();
+  const types: Record<string, string> = {
+    mp4: 'video/mp4',
+    m4a: 'audio/mp4',
+    mov: 'video/quicktime',
+    webm: 'video/webm',
+    mkv: 'video/x-matroska',
+    ts: 'video/mp2t',
+    m3u8: 'application/vnd.apple.mpegurl',
+    mp3: 'audio/mpeg',
+    ogg: 'audio/ogg',
+    aac: 'audio/aac',
+    flac: 'audio/flac',
+    wav: 'audio/wav',
+    jpg: 'image/jpeg',
+    jpeg: 'image/jpeg',
+    png: 'image/png',
+    webp: 'image/webp',
+  };
+  return types[ext] ?? 'application/octet-stream';
+}
+
+export class ProtocolClient {
+  constructor(readonly baseUrl: string) {}
+
+  private url(path: string): string {
+    return `${this.baseUrl}/api/v1/runners${path}`;
+  }
+
+  private async send(endpoint: string, url: string, init: RequestInit, timeoutMs: number, signal?: AbortSignal): Promise<Response> {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    try {
+      // API calls never follow redirects (reference §2.2, PeerTube#5847): a redirect is an error to see.
+      return await fetch(url, { redirect: 'manual', ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason));
+      throw new UnreachableError(endpoint, err);
+    }
+  }
+
+  private async fail(endpoint: string, res: Response): Promise<never> {
+    const text = await res.text().catch(() => '');
+    let code: string | undefined;
+    let detail = text.slice(0, 500) || res.statusText;
+    try {
+      const body = JSON.parse(text) as { code?: unknown; detail?: unknown; error?: unknown; title?: unknown };
+      if (typeof body.code === 'string') code = body.code;
+      const d = body.detail ?? body.error ?? body.title;
+      if (typeof d === 'string') detail = d;
+    } catch {
+      // not JSON: keep the raw text as detail
+    }
+    throw new ProtocolError(endpoint, res.status, code, detail);
+  }
+
+  private async json(endpoint: string, path: string, body: object, expect: 200 | 204, signal?: AbortSignal): Promise<unknown> {
+    const res = await this.send(
+      endpoint,
+      this.url(path),
+      { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) },
+      API_TIMEOUT_MS,
+      signal,
+    );
+    if (res.status !== expect) return this.fail(endpoint, res);
+    if (expect === 204) {
+      await res.body?.cancel();
+      return undefined;
+    }
+    try {
+      return await res.json();
+    } catch (err) {
+      throw new ProtocolError(endpoint, res.status, undefined, `response is not JSON: ${(err as Error).message}`);
+    }
+  }
+
+  private async multipart(
+    endpoint: string,
+    path: string,
+    fields: Record<string, string>,
+    files: UploadFile[],
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(fields)) form.append(k, v);
+    for (const f of files) {
+      // openAsBlob: the file is streamed from disk while the request is sent, never held in memory.
+      const blob = await openAsBlob(f.path, { type: f.contentType ?? contentTypeFor(f.filename ?? f.path) });
+      form.append(f.field, blob, f.filename ?? basename(f.path));
+    }
+    const res = await this.send(
+      endpoint,
+      this.url(path),
+      { method: 'POST', body: form },
+      files.length ? TRANSFER_TIMEOUT_MS : API_TIMEOUT_MS,
+      signal,
+    );
+    if (res.status !== 204) return this.fail(endpoint, res);
+    await res.body?.cancel();
+  }
+
+  async register(p: { registrationToken: string; name: string; description?: string }): Promise<{ id: number; runnerToken: string }> {
+    const body = await this.json('register', '/register', { ...p, version: RUNNER_VERSION }, 200);
+    return checkRegister.assert(body);
+  }
+
+  async unregister(runnerToken: string): Promise<void> {
+    await this.json('unregister', '/unregister', { runnerToken }, 204);
+  }
+
+  async requestJobs(runnerToken: string, jobTypes: readonly string[]): Promise<AvailableJob[]> {
+    const body = await this.json('jobs/request', '/jobs/request', { runnerToken, jobTypes, version: RUNNER_VERSION }, 200);
+    return checkRequest.assert(body).availableJobs;
+  }
+
+  async accept(runnerToken: string, uuid: string): Promise<AcceptedJob> {
+    const body = await this.json('accept', `/jobs/${encodeURIComponent(uuid)}/accept`, { runnerToken }, 200);
+    return checkAccept.assert(body).job;
+  }
+
+  async abort(runnerToken: string, job: AcceptedJob, reason: string): Promise<void> {
+    await this.json(
+      'abort',
+      `/jobs/${encodeURIComponent(job.uuid)}/abort`,
+      { runnerToken, jobToken: job.jobToken, reason: truncate(reason) },
+      204,
+    );
+  }
+
+  async error(runnerToken: string, job: AcceptedJob, message: string): Promise<void> {
+    await this.json(
+      'error',
+      `/jobs/${encodeURIComponent(job.uuid)}/error`,
+      { runnerToken, jobToken: job.jobToken, message: truncate(message) },
+      204,
+    );
+  }
+
+  async update(runnerToken: string, job: AcceptedJob, progress: number | undefined, signal?: AbortSignal): Promise<void> {
+    const fields: Record<string, string> = { runnerToken, jobToken: job.jobToken };
+    if (progress !== undefined) fields['progress'] = String(Math.max(0, Math.min(100, Math.round(progress))));
+    await this.multipart('update', `/jobs/${encodeURIComponent(job.uuid)}/update`, fields, [], signal);
+  }
+
+  /** `payload` holds the non-file payload fields (flattened as payload[key]); files carry their field names. */
+  async success(
+    runnerToken: string,
+    job: AcceptedJob,
+    payload: Record<string, string | number | boolean>,
+    files: UploadFile[],
+  ): Promise<void> {
+    const fields: Record<string, string> = { runnerToken, jobToken: job.jobToken };
+    for (const [k, v] of Object.entries(payload)) fields[`payload[${k}]`] = String(v);
+    await this.multipart('success', `/jobs/${encodeURIComponent(job.uuid)}/success`, fields, files);
+  }
+
+  /** POSTs {runnerToken, jobToken} to an input URL, following redirects, and streams the body to `dest`. */
+  async download(runnerToken: string, job: AcceptedJob, url: string, dest: string, signal?: AbortSignal): Promise<void> {
+    const endpoint = `download ${url}`;
+    const res = await this.send(
+      endpoint,
+      url,
+      {
+        method: 'POST',
+        redirect: 'follow',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ runnerToken, jobToken: job.jobToken }),
+      },
+      TRANSFER_TIMEOUT_MS,
+      signal,
+    );
+    if (!res.ok || !res.body) return this.fail(endpoint, res);
+    await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), createWriteStream(dest), signal ? { signal } : {});
+  }
+}
