@@ -76,7 +76,7 @@ export class JobExecution {
     private readonly deps: JobDeps,
   ) {
     this.dir = join(deps.workDir, job.uuid.replace(/[^\w-]/g, '_'));
-    this.logger = deps.logger.child({ job: job.uuid, type: job.type });
+    this.logger = deps.logger.child({ jobUuid: job.uuid, type: job.type });
   }
 
   /** Stops the job: ffmpeg is killed, and for a runner stop the job is given back with abort. */
@@ -97,7 +97,7 @@ export class JobExecution {
       clearInterval(timer);
       this.throwIfStopped();
       await this.sendSuccess(result);
-      this.logger.info({ durationMs: Date.now() - started, files: result.files.map((f) => f.filename ?? f.path) }, 'job completed');
+      this.logger.info({ durationMs: Date.now() - started, files: result.files.map((f) => f.filename ?? f.path) }, 'job succeeded');
       return 'completed';
     } catch (err) {
       clearInterval(timer);

@@ -43,8 +43,11 @@ async function main(): Promise<number> {
   try {
     await runner.start();
   } catch (err) {
-    logger.fatal({ err: errorInfo(err) }, err instanceof Error ? err.message : String(err));
-    await runner.stop('start failed', 1);
+    // A stop signal during start (e.g. while registration backs off) is a normal exit.
+    if (!runner.isStopping) {
+      logger.fatal({ err: errorInfo(err) }, err instanceof Error ? err.message : String(err));
+      await runner.stop('start failed', 1);
+    }
   }
   return runner.done;
 }

@@ -38,6 +38,10 @@ export class Runner {
     this.runnerToken = config.runnerToken;
   }
 
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
   get token(): string | undefined {
     return this.runnerToken;
   }
@@ -168,7 +172,7 @@ export class Runner {
         } catch (err) {
           // Another runner was faster (409), or the job vanished meanwhile: try the next one quietly.
           if (err instanceof ProtocolError && (err.code === CODES.NOT_PENDING || err.status === 404 || (err.status === 400 && !err.code))) {
-            this.logger.debug({ job: c.uuid, err: err.message }, 'job taken by someone else, skipping');
+            this.logger.debug({ jobUuid: c.uuid, err: err.message }, 'job taken by someone else, skipping');
             continue;
           }
           throw err;
@@ -190,7 +194,7 @@ export class Runner {
     });
     const done = exec
       .run()
-      .catch((err) => this.logger.error({ job: job.uuid, err: errorInfo(err) }, 'job crashed'))
+      .catch((err) => this.logger.error({ jobUuid: job.uuid, err: errorInfo(err) }, 'job crashed'))
       .finally(() => {
         this.jobs.delete(job.uuid);
         this.checkJobs('job finished');

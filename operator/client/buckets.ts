@@ -45,44 +45,26 @@ export async function ensureManagedBucket(
   policy: PolicyDocument,
   changes: string[],
 ): Promise<Problem[]> {
-  let exists = true;
+  // CreateBucket is idempotent for our own buckets (200 in us-east-1, BucketAlreadyOwnedByYou elsewhere).
   try {
-    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: bucket,
+        ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
+      }),
+    );
   } catch (err) {
-    if (isAccessDenied(err)) {
+    const name = awsErrorName(err);
+    if (name === 'BucketAlreadyExists' || isAccessDenied(err)) {
       return [
         {
           reason: 'BucketNameTaken',
-          message: `${role} bucket "${bucket}" exists but belongs to someone else; set spec.buckets.${role}.name to another name`,
+          message: `${role} bucket name "${bucket}" is taken by another AWS account; set spec.buckets.${role}.name to another name`,
         },
       ];
     }
-    if (!isNotFound(err)) throw err;
-    exists = false;
-  }
-  if (!exists) {
-    try {
-      await s3.send(
-        new CreateBucketCommand({
-          Bucket: bucket,
-          ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
-        }),
-      );
-      changes.push(`created bucket ${bucket}`);
-    } catch (err) {
-      const name = awsErrorName(err);
-      if (name === 'BucketAlreadyExists') {
-        return [
-          {
-            reason: 'BucketNameTaken',
-            message: `${role} bucket name "${bucket}" is taken by another AWS account; set spec.buckets.${role}.name to another name`,
-          },
-        ];
-      }
-      if (name === 'InvalidBucketName')
-        return [{ reason: 'InvalidBucketName', message: `S3 rejected the ${role} bucket name "${bucket}": ${awsErrorText(err)}` }];
-      if (name !== 'BucketAlreadyOwnedByYou') throw err;
-    }
+    if (name === 'InvalidBucketName') return [{ reason: 'InvalidBucketName', message: `S3 rejected the ${role} bucket name "${bucket}": ${awsErrorText(err)}` }];
+    if (name !== 'BucketAlreadyOwnedByYou') throw err;
   }
   const current = await bucketPolicy(s3, bucket);
   let same = false;

@@ -53,18 +53,16 @@ async function ensureQueue(
   desired: (arn: string) => Record<string, string>,
   changes: string[],
 ): Promise<{ url: string; arn: string }> {
-  let url = await queueUrl(sqs, name);
-  if (!url) {
-    try {
-      url = (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl;
-      changes.push(`created queue ${name}`);
-    } catch (err) {
-      // A concurrent creator (or a replica before a crash) won the race; use its queue.
-      if (awsErrorName(err) !== 'QueueAlreadyExists' && awsErrorName(err) !== 'QueueNameExists') throw err;
-      url = await queueUrl(sqs, name);
-    }
-    if (!url) throw new Error(`queue ${name} was created but has no URL`);
+  // CreateQueue without attributes is idempotent: it returns the URL of an existing queue of that name.
+  let url: string | undefined;
+  try {
+    url = (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl;
+  } catch (err) {
+    // Some implementations refuse when the existing queue's attributes differ; look it up instead.
+    if (awsErrorName(err) !== 'QueueAlreadyExists' && awsErrorName(err) !== 'QueueNameExists') throw err;
+    url = await queueUrl(sqs, name);
   }
+  if (!url) throw new Error(`CreateQueue ${name} returned no queue URL`);
   const current = await attributes(sqs, url, ['QueueArn', 'Policy', 'RedrivePolicy']);
   const arn = current['QueueArn'];
   if (!arn) throw new Error(`queue ${name} (${url}) reports no QueueArn`);
@@ -113,22 +111,23 @@ export interface ManagedQueueSpec {
 export async function ensureManagedQueues(sqs: SQSClient, spec: ManagedQueueSpec): Promise<QueueResult> {
   const changes: string[] = [];
   const { names, clientPrincipal, stackPrincipal } = spec;
-  const dlq = await ensureQueue(sqs, names.deadLetter, () => ({}), changes);
-  const input = await ensureQueue(
-    sqs,
-    names.input,
-    (arn) => ({
-      Policy: JSON.stringify(inputQueuePolicy(arn, clientPrincipal, stackPrincipal)),
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: String(spec.maxReceiveCount) }),
-    }),
-    changes,
-  );
-  const output = await ensureQueue(
-    sqs,
-    names.output,
-    (arn) => ({ Policy: JSON.stringify(outputQueuePolicy(arn, clientPrincipal, stackPrincipal)) }),
-    changes,
-  );
+  // The input queue needs the DLQ's ARN; the output queue is independent.
+  const [{ dlq, input }, output] = await Promise.all([
+    (async () => {
+      const dlq = await ensureQueue(sqs, names.deadLetter, () => ({}), changes);
+      const input = await ensureQueue(
+        sqs,
+        names.input,
+        (arn) => ({
+          Policy: JSON.stringify(inputQueuePolicy(arn, clientPrincipal, stackPrincipal)),
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: String(spec.maxReceiveCount) }),
+        }),
+        changes,
+      );
+      return { dlq, input };
+    })(),
+    ensureQueue(sqs, names.output, (arn) => ({ Policy: JSON.stringify(outputQueuePolicy(arn, clientPrincipal, stackPrincipal)) }), changes),
+  ]);
   return {
     ok: true,
     changes,

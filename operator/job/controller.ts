@@ -8,7 +8,7 @@
 // progress-only changes at most every `progressWriteMs`.
 import { randomUUID } from 'node:crypto';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '../../lib/log.js';
 import { errorInfo } from '../../lib/log.js';
 import { GROUP, VERSION, KINDS, LABEL_CLIENT, LABEL_JOB_ID } from '../../lib/kube/resources.js';
@@ -22,7 +22,9 @@ import { objectKey } from '../runtime/cache.js';
 import type { Controller, ReconcileResult } from '../runtime/controller.js';
 import { setCondition } from '../runtime/conditions.js';
 import { stableJson } from '../runtime/status.js';
-import { planJob, normalizeKey } from './plan.js';
+import { planJob, normalizeKey, previewKey, type PlanContext } from './plan.js';
+import { resolveVideoEncoding } from '../../lib/presets/resolve.js';
+import { blackFrameJpeg } from '../../lib/media/preview.js';
 import {
   applyCancellation,
   applyWatchdog,
@@ -84,6 +86,8 @@ export class JobController implements Controller<TranscodeJob> {
   private readonly lastWrite = new Map<ObjectKey, number>();
   /** Our last written version of each job: used instead of an informer copy that does not show it yet. */
   private readonly written = new Map<ObjectKey, TranscodeJob>();
+  /** SWF facts whose status write failed, re-applied on the next reconcile of the job. */
+  private readonly unwritten = new Map<ObjectKey, SwfFacts>();
 
   constructor(private readonly o: JobControllerOptions) {
     this.api = o.kc.makeApiClient(CustomObjectsApi);
@@ -122,6 +126,7 @@ export class JobController implements Controller<TranscodeJob> {
       this.admitting.delete(key);
       this.lastWrite.delete(key);
       this.written.delete(key);
+      this.unwritten.delete(key);
       return;
     }
     job = this.freshest(key, job);
@@ -339,6 +344,36 @@ export class JobController implements Controller<TranscodeJob> {
     else log.info({ tasks: plan?.tasks.length, outputs: plan?.outputs.map((o) => o.status) }, 'job planned');
   }
 
+  /** Output checks that need I/O: watermark images exist; still images for audio-only VIDEO outputs. */
+  private async preChecks(job: TranscodeJob, probe: NonNullable<TranscodeJobStatus['probe']>): Promise<Pick<PlanContext, 'failed' | 'previews'>> {
+    const failed: NonNullable<PlanContext['failed']> = new Map();
+    const previews: NonNullable<PlanContext['previews']> = new Map();
+    for (const [index, spec] of job.spec.job.outputs.entries()) {
+      if (spec.output_type !== 'VIDEO') continue;
+      if (spec.watermark) {
+        const wm = { bucket: spec.watermark.input_bucket, key: normalizeKey(spec.watermark.input_file) };
+        try {
+          await this.o.s3.send(new HeadObjectCommand({ Bucket: wm.bucket, Key: wm.key }));
+        } catch (err) {
+          failed.set(index, { reason: 'WATERMARK_ERROR', details: `watermark image s3://${wm.bucket}/${wm.key} cannot be read: ${(err as Error).name}` });
+        }
+      }
+      if (!probe.video && !spec.watermark) {
+        const enc = resolveVideoEncoding(spec, undefined);
+        if (!enc.ok) continue; // the planner reports it
+        const ref = { bucket: spec.output_bucket, key: previewKey(spec.output_file) };
+        try {
+          const body = await blackFrameJpeg(enc.value.width, enc.value.height);
+          await this.o.s3.send(new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: body, ContentType: 'image/jpeg' }));
+          previews.set(index, ref);
+        } catch (err) {
+          failed.set(index, { reason: 'S3_OPS_FAILED', details: `cannot store the still image for the audio merge at s3://${ref.bucket}/${ref.key}: ${(err as Error).message}` });
+        }
+      }
+    }
+    return { failed, previews };
+  }
+
   // ---- Running and after: SWF, cancellation, watchdog, outputs, outcome ----
 
   private async reconcileActive(key: ObjectKey, job: TranscodeJob, log: Logger): Promise<ReconcileResult | void> {
@@ -346,7 +381,20 @@ export class JobController implements Controller<TranscodeJob> {
     const terminal = isJobTerminal(stored);
     if (terminal && (!this.o.recorder || stored.workflow?.closed)) return;
 
-    const facts: SwfFacts = this.o.recorder ? await this.o.recorder.sync(job) : { tasks: new Map() };
+    // SWF facts not written yet (the last write lost its conflicts) are SWF reality: apply them first,
+    // so a task token from PollForActivityTask is never forgotten while this process lives.
+    const pending = this.unwritten.get(key);
+    if (pending) {
+      job = structuredClone(job);
+      job.status = job.status ?? {};
+      applySwfFacts(job.status, pending);
+    }
+    const fresh: SwfFacts = this.o.recorder ? await this.o.recorder.sync(job) : { tasks: new Map() };
+    const facts: SwfFacts = {
+      ...(pending?.workflow || fresh.workflow ? { workflow: { ...pending?.workflow, ...fresh.workflow } as NonNullable<SwfFacts['workflow']> } : {}),
+      tasks: new Map([...(pending?.tasks ?? []), ...fresh.tasks]),
+      ...(fresh.retryMs !== undefined ? { retryMs: fresh.retryMs } : {}),
+    };
 
     // Finalize outputs whose tasks all completed (I/O outside the status mutation).
     const finalized = new Map<number, Finalized>();
@@ -402,7 +450,9 @@ export class JobController implements Controller<TranscodeJob> {
     } else {
       try {
         await this.write(key, job, mutate);
+        this.unwritten.delete(key);
       } catch (err) {
+        if (facts.workflow || facts.tasks.size) this.unwritten.set(key, facts);
         log.warn({ err: errorInfo(err) }, 'status write failed');
         throw err;
       }

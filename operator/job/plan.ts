@@ -23,6 +23,10 @@ export interface PlanContext {
   clientPriority: number;
   now: string;
   newUuid: () => string;
+  /** Outputs already known to fail (pre-checks with I/O, e.g. a missing watermark image). */
+  failed?: Map<number, { reason: CtReason; details: string }>;
+  /** Still images for audio-only VIDEO outputs (audio merge), by output index. */
+  previews?: Map<number, S3Ref>;
 }
 
 export interface Plan {
@@ -77,6 +81,12 @@ class OutputFailure {
   ) {}
 }
 
+/** Where the still image of an audio merge is stored: beside the output. */
+export function previewKey(outputKey: string): string {
+  const { dir, stem } = splitKey(outputKey);
+  return joinKey(dir, `${stem}-preview.jpg`);
+}
+
 /**
  * Plans every output of the job. The preview image an audio-only VIDEO output needs (audio merge)
  * comes from `previewRef`; without one such outputs fail.
@@ -120,6 +130,8 @@ export function planJob(ctx: PlanContext, previewRef?: S3Ref): Plan {
     const key = normalizeKey(spec.output_file);
     const label = `output ${index} ${spec.output_type}`;
     try {
+      const known = ctx.failed?.get(index);
+      if (known) throw new OutputFailure(known.reason, known.details);
       switch (spec.output_type) {
         case 'VIDEO': {
           if (frame) {
@@ -157,7 +169,8 @@ export function planJob(ctx: PlanContext, previewRef?: S3Ref): Plan {
             if (spec.watermark) throw new OutputFailure('WATERMARK_ERROR', 'a watermark needs a video source; the input is audio only');
             const enc = resolveVideoEncoding(spec, undefined);
             if (!enc.ok) throw new OutputFailure(enc.reason, enc.details);
-            if (!previewRef)
+            const preview = ctx.previews?.get(index) ?? previewRef;
+            if (!preview)
               throw new OutputFailure('CONVERSION_TYPE_ERROR', 'no preview image is available to make a video from an audio-only input');
             const uuid = ctx.newUuid();
             const payload: AudioMergePayload = {
@@ -174,7 +187,7 @@ export function planJob(ctx: PlanContext, previewRef?: S3Ref): Plan {
                 'vod-audio-merge-transcoding',
                 uuid,
                 payload,
-                { video: input, audio: input, preview: previewRef },
+                { video: input, audio: input, preview },
                 {
                   ...placementBase(spec),
                   files: { 'payload[videoFile]': key },

@@ -80,7 +80,7 @@ export async function createRegistrationSecret(
 ): Promise<{ token: string; name: string }> {
   const token = `ptrrt-${randomUUID()}`;
   const name = uniqueName('regtoken');
-  const data = opts.plain
+  const data: Record<string, string> = opts.plain
     ? { token: Buffer.from(token).toString('base64') }
     : { tokenHash: Buffer.from(createHash('sha256').update(token).digest('hex')).toString('base64') };
   await core.createNamespacedSecret({ namespace, body: { metadata: { name, labels: { [LABEL_REGISTRATION_TOKEN]: 'true' } }, data } });
