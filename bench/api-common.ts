@@ -157,3 +157,10 @@ export async function apiRssBytes(url: string): Promise<number> {
   if (!m) throw new Error('no RSS metric');
   return Number(m[1]);
 }
+
+export async function apiHeapUsedBytes(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = /^ct_api_nodejs_heap_size_used_bytes (\d+(?:\.\d+)?(?:e\+\d+)?)$/m.exec(text);
+  if (!m) throw new Error('no heap metric');
+  return Number(m[1]);
+}

@@ -20,6 +20,22 @@ try {
     if (body.availableJobs.length === 10) break;
     await new Promise((res) => setTimeout(res, 200));
   }
+  // Sequential baseline: what the request logic costs on top of a bare HTTP round trip.
+  const seq = async (fn: () => Promise<Response>, n: number) => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await (await fn()).arrayBuffer();
+    return (performance.now() - t0) / n;
+  };
+  const healthzMs = await seq(() => fetch(`${b.url}/healthz`), 300);
+  const requestMs = await seq(
+    () =>
+      fetch(`${b.url}/api/v1/runners/jobs/request`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ runnerToken: runners[1] }),
+      }),
+    300,
+  );
   const latencies: number[] = [];
   let errors = 0;
   const end = Date.now() + DURATION_MS;
@@ -54,6 +70,8 @@ try {
       p50ms: +percentile(latencies, 50).toFixed(2),
       p99ms: +percentile(latencies, 99).toFixed(2),
       maxms: +latencies[latencies.length - 1]!.toFixed(2),
+      sequentialHealthzMs: +healthzMs.toFixed(2),
+      sequentialRequestMs: +requestMs.toFixed(2),
     }),
   );
 } finally {

@@ -8,7 +8,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { s3Config } from '../lib/aws/config.js';
 import { API_VERSION, GROUP, VERSION } from '../lib/kube/resources.js';
-import { startBenchEnv } from './api-common.js';
+import { apiRssBytes, startBenchEnv } from './api-common.js';
 
 const SIZE_MB = Number(process.env['BENCH_UPLOAD_MB'] ?? 100);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
@@ -18,12 +18,10 @@ try {
   const s3 = new S3Client(s3Config());
   await s3.send(new CreateBucketCommand({ Bucket: 'bench-in' }));
   await s3.send(new CreateBucketCommand({ Bucket: 'bench-out' }));
-  await b.kc
-    .makeApiClient(CoreV1Api)
-    .createNamespacedSecret({
-      namespace: b.namespace,
-      body: { metadata: { name: 'bench-api' }, stringData: { apiKey: 'bench-key-0123456789' } },
-    });
+  await b.kc.makeApiClient(CoreV1Api).createNamespacedSecret({
+    namespace: b.namespace,
+    body: { metadata: { name: 'bench-api' }, stringData: { apiKey: 'bench-key-0123456789' } },
+  });
   const api = b.kc.makeApiClient(CustomObjectsApi);
   const client = (await api.createNamespacedCustomObject({
     group: GROUP,
@@ -49,6 +47,14 @@ try {
   const file = join(b.env.info.dir, 'upload.bin');
   writeFileSync(file, randomBytes(SIZE_MB * 2 ** 20));
   const size = statSync(file).size;
+  const rssBefore = await apiRssBytes(b.url);
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => {
+    apiRssBytes(b.url).then(
+      (v) => (rssPeak = Math.max(rssPeak, v)),
+      () => undefined,
+    );
+  }, 200);
   const viaApi: number[] = [];
   const direct: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
@@ -67,6 +73,7 @@ try {
     await new Upload({ client: s3, params: { Bucket: 'bench-in', Key: `direct/${round}.mp4`, Body: createReadStream(file) } }).done();
     direct.push((performance.now() - t0) / 1000);
   }
+  clearInterval(sampler);
   const mbps = (secs: number[]) => +(size / 2 ** 20 / (secs.reduce((x, y) => x + y, 0) / secs.length)).toFixed(1);
   console.log(
     JSON.stringify({
@@ -77,6 +84,8 @@ try {
       directS3MiBps: mbps(direct),
       apiSecs: viaApi.map((s) => +s.toFixed(2)),
       directSecs: direct.map((s) => +s.toFixed(2)),
+      apiServerRssBeforeMiB: +(rssBefore / 2 ** 20).toFixed(1),
+      apiServerRssPeakMiB: +(rssPeak / 2 ** 20).toFixed(1),
     }),
   );
 } finally {

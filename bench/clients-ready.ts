@@ -1,6 +1,6 @@
 // Benchmark: time for N TranscodeClients to become Ready (median of runs), and the operator's RSS once
 // it manages M clients. Starts a fresh environment (etcd, kube-apiserver, moto) and the real operator.
-//   node dist/bench/clients-ready.js [--clients 200] [--runs 3] [--total 1000] [--concurrency 8]
+//   node dist/bench/clients-ready.js [--clients 200] [--runs 3] [--total 1000] [--concurrency 8] [--disable name,...]
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     total: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '8' },
+    // e.g. --disable sqs-listener to measure the client controller alone (CT_DISABLE of the operator)
+    disable: { type: 'string', default: '' },
   },
 });
 const perRun = Number(values.clients);

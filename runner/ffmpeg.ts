@@ -102,3 +102,14 @@ export async function toolVersions(): Promise<{ ffmpeg: string; ffprobe: string 
   const [f, p] = await Promise.all([first(process.env['FFMPEG_PATH'] || 'ffmpeg'), first(process.env['FFPROBE_PATH'] || 'ffprobe')]);
   return { ffmpeg: f, ffprobe: p };
 }
+
+/**
+ * fluent-ffmpeg lists ffmpeg's formats and encoders before its first command and caches them per
+ * process: do it at start so the first job does not pay for it.
+ */
+export async function warmUpCapabilities(): Promise<void> {
+  await Promise.all([
+    new Promise<void>((resolve, reject) => ffmpeg.getAvailableFormats((err) => (err ? reject(err) : resolve()))),
+    new Promise<void>((resolve, reject) => ffmpeg.getAvailableEncoders((err) => (err ? reject(err) : resolve()))),
+  ]);
+}

@@ -39,7 +39,8 @@ async function main(): Promise<number> {
     await runner.register();
     return 0;
   }
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void runner.stop(sig));
+  // `on`, not `once`: a second signal must not kill node by default and orphan ffmpeg (stop is idempotent).
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void runner.stop(sig));
   try {
     await runner.start();
   } catch (err) {

@@ -4,7 +4,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { io, type Socket } from 'socket.io-client';
 import { errorInfo, type Logger } from '../lib/log.js';
 import { saveRunnerToken, type RunnerConfig } from './config.js';
-import { toolVersions } from './ffmpeg.js';
+import { toolVersions, warmUpCapabilities } from './ffmpeg.js';
 import { JobExecution } from './job-execution.js';
 import { CODES, ProtocolClient, ProtocolError, UnreachableError, type AcceptedJob } from './protocol-client.js';
 
@@ -81,6 +81,7 @@ export class Runner {
       throw new FatalRunnerError(err.message);
     });
     this.logger.info(tools, 'ffmpeg found');
+    await warmUpCapabilities();
     rmSync(this.config.workDir, { recursive: true, force: true });
     mkdirSync(this.config.workDir, { recursive: true });
     if (!this.runnerToken) await this.register();

@@ -140,17 +140,17 @@ export class CtClient {
     const queueUrl = this.opts.outputQueueUrl;
     for (;;) {
       if (opts.signal?.aborted) return;
-      let received: Message[];
-      try {
-        const res = await this.sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: opts.waitSeconds ?? 20, MaxNumberOfMessages: 10 }),
-          opts.signal ? { abortSignal: opts.signal } : {},
-        );
-        received = res.Messages ?? [];
-      } catch (err) {
-        if (opts.signal?.aborted) return;
-        throw err;
+      // The receive is not aborted on the wire: SQS would still hand messages to the dropped request
+      // and hide them for the visibility timeout. On abort we stop waiting and release what it gets.
+      const pending = this.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: opts.waitSeconds ?? 20, MaxNumberOfMessages: 10 }),
+      );
+      const res = await raceAbort(pending, opts.signal);
+      if (res === ABORTED) {
+        pending.then((r) => this.release(r.Messages ?? [], queueUrl)).catch(() => undefined);
+        return;
       }
+      const received: Message[] = res.Messages ?? [];
       // Oldest first (standard queues do not promise order; `time` does).
       const parsed = received.map((m) => ({ m, msg: parse(m.Body ?? '') })).sort((a, b) => (a.msg?.time ?? 0) - (b.msg?.time ?? 0));
       // Index of the first message not yet dealt with: what is left when the loop ends is released.
@@ -199,6 +199,27 @@ export class CtClient {
       );
     }
   }
+}
+
+const ABORTED = Symbol('aborted');
+
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T | typeof ABORTED> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.resolve(ABORTED);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(ABORTED);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
 }
 
 function parse(body: string): AnyCtMessage | undefined {

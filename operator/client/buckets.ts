@@ -63,7 +63,8 @@ export async function ensureManagedBucket(
         },
       ];
     }
-    if (name === 'InvalidBucketName') return [{ reason: 'InvalidBucketName', message: `S3 rejected the ${role} bucket name "${bucket}": ${awsErrorText(err)}` }];
+    if (name === 'InvalidBucketName')
+      return [{ reason: 'InvalidBucketName', message: `S3 rejected the ${role} bucket name "${bucket}": ${awsErrorText(err)}` }];
     if (name !== 'BucketAlreadyOwnedByYou') throw err;
   }
   const current = await bucketPolicy(s3, bucket);

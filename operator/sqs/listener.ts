@@ -7,6 +7,7 @@
 // sent). When handling throws, the message is left in the queue with a growing visibility timeout; the
 // queue's redrive policy moves it to the client's DLQ after maxReceiveCount receives.
 import {
+  ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
@@ -24,8 +25,6 @@ import { sqsMessages } from './metrics.js';
 
 interface Target extends ClientTarget {
   key: string;
-  /** Aborts the in-flight long poll when the client goes away. */
-  abort: AbortController;
   failures: number;
 }
 
@@ -57,10 +56,9 @@ export class SqsListener implements Runnable {
         this.refresh();
       }
     })();
-    signal.addEventListener('abort', () => {
-      for (const t of this.targets.values()) t.abort.abort();
-      this.wake(Infinity);
-    });
+    // In-flight long polls are not aborted: SQS would still hand out messages to a dropped request,
+    // hiding them for the visibility timeout. They end within waitSeconds and release what they got.
+    signal.addEventListener('abort', () => this.wake(Infinity));
     this.log.info({ pollers: this.config.pollers, clients: this.targets.size }, 'SQS listener started');
     await Promise.all([...workers, refresher]);
     this.log.info('SQS listener stopped');
@@ -79,14 +77,12 @@ export class SqsListener implements Runnable {
       seen.add(key);
       const existing = this.targets.get(key);
       if (existing && existing.inputUrl === inputUrl && existing.outputUrl === outputUrl) continue;
-      if (existing) existing.abort.abort();
-      this.targets.set(key, { key, namespace: ns, name, inputUrl, outputUrl, abort: new AbortController(), failures: 0 });
+      this.targets.set(key, { key, namespace: ns, name, inputUrl, outputUrl, failures: 0 });
       this.enqueue(key);
       this.log.info({ client: key, inputUrl }, existing ? 'client queues changed' : 'polling client input queue');
     }
     for (const [key, t] of this.targets) {
       if (seen.has(key)) continue;
-      t.abort.abort();
       this.targets.delete(key);
       this.log.info({ client: key }, 'stopped polling client (deleted or not Ready)');
     }
@@ -121,7 +117,7 @@ export class SqsListener implements Runnable {
     for (;;) {
       const t = await this.next(signal);
       if (!t) return;
-      const delayMs = await this.pollOnce(t);
+      const delayMs = await this.pollOnce(t, signal);
       if (signal.aborted) return;
       if (delayMs > 0) {
         // Back-off after a failed receive, without holding a poller.
@@ -133,7 +129,7 @@ export class SqsListener implements Runnable {
   }
 
   /** One long poll + handling of what it returned; returns how long to wait before polling again. */
-  private async pollOnce(t: Target): Promise<number> {
+  private async pollOnce(t: Target, signal: AbortSignal): Promise<number> {
     let messages: Message[];
     try {
       this.stats.receives += 1;
@@ -145,12 +141,10 @@ export class SqsListener implements Runnable {
           VisibilityTimeout: this.config.visibilitySeconds,
           MessageSystemAttributeNames: ['ApproximateReceiveCount'],
         }),
-        { abortSignal: t.abort.signal },
       );
       messages = res.Messages ?? [];
       t.failures = 0;
     } catch (err) {
-      if (t.abort.signal.aborted) return 0;
       t.failures += 1;
       const delay = Math.min(60_000, 1000 * 2 ** Math.min(t.failures - 1, 6));
       this.log.warn(
@@ -160,8 +154,12 @@ export class SqsListener implements Runnable {
       return delay;
     }
     if (!messages.length) return 0;
-    // The client may have gone while we waited: leave its messages for later rather than act for it.
-    if (this.targets.get(t.key) !== t) return 0;
+    // Shutting down, or the client went away (or changed queues) while we waited: hand the messages
+    // back at once instead of acting for a client that is no longer served here.
+    if (signal.aborted || this.targets.get(t.key) !== t) {
+      await this.release(t, messages);
+      return 0;
+    }
     const done: Message[] = [];
     // In order: a client's CANCEL_JOB right after its START_JOB must see the job.
     for (const m of messages) {
@@ -194,6 +192,22 @@ export class SqsListener implements Runnable {
     }
     sqsMessages.inc({ outcome: result.outcome });
     return true;
+  }
+
+  private async release(t: Target, messages: Message[]): Promise<void> {
+    try {
+      await this.sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: t.inputUrl,
+          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
+        }),
+      );
+    } catch (err) {
+      this.log.warn(
+        { client: t.key, err: errorInfo(err) },
+        'could not release received messages; they return after the visibility timeout',
+      );
+    }
   }
 
   private async deleteAll(t: Target, done: Message[]): Promise<void> {

@@ -29,6 +29,7 @@ import {
   RespondActivityTaskCanceledCommand,
   TerminateWorkflowExecutionCommand,
   SignalWorkflowExecutionCommand,
+  GetWorkflowExecutionHistoryCommand,
   type Decision,
   type HistoryEvent,
 } from '@aws-sdk/client-swf';
@@ -76,6 +77,34 @@ const SCHEDULABLE = new Set<number>([TaskState.PENDING, ...RAN]);
 
 function errName(err: unknown): string {
   return (err as { name?: string })?.name ?? '';
+}
+
+/** Activity ids of a history: started and still open, and closed (completed/failed/timed out/canceled). */
+export function summarize(events: HistoryEvent[]): { scheduled: Set<string>; started: Set<string>; closed: Set<string> } {
+  const ids = new Map<number, string>();
+  const scheduled = new Set<string>();
+  const started = new Set<string>();
+  const closed = new Set<string>();
+  for (const e of events) {
+    if (e.eventType === 'ActivityTaskScheduled') {
+      const id = e.activityTaskScheduledEventAttributes?.activityId;
+      if (id) {
+        ids.set(e.eventId!, id);
+        scheduled.add(id);
+      }
+      continue;
+    }
+    const startedRef = e.activityTaskStartedEventAttributes?.scheduledEventId;
+    if (startedRef !== undefined && ids.has(startedRef)) started.add(ids.get(startedRef)!);
+    const closedRef =
+      e.activityTaskCompletedEventAttributes?.scheduledEventId ??
+      e.activityTaskFailedEventAttributes?.scheduledEventId ??
+      e.activityTaskTimedOutEventAttributes?.scheduledEventId ??
+      e.activityTaskCanceledEventAttributes?.scheduledEventId;
+    if (closedRef !== undefined && ids.has(closedRef)) closed.add(ids.get(closedRef)!);
+  }
+  for (const id of closed) started.delete(id);
+  return { scheduled, started, closed };
 }
 
 export class SwfRecorder {
@@ -229,6 +258,24 @@ export class SwfRecorder {
       const execution = { workflowId: workflow.workflowId, runId: workflow.runId ?? '' };
       const tasks = status.tasks ?? [];
 
+      // 0. Activities a runner took that we hold no token for: either not started yet (poll below) or
+      //    started by a poll whose status write was lost in a crash. The history tells; a lost one can
+      //    never be closed by us, so we stop waiting for it (it closes with the execution).
+      const unstarted = tasks.filter((t) => {
+        const s = swfOf(t);
+        return s.scheduled && !s.closed && !s.taskToken && t.state !== TaskState.PENDING && t.state !== TaskState.WAITING_FOR_PARENT_JOB;
+      });
+      if (unstarted.length && status.phase !== 'Canceled') {
+        const { started, closed } = summarize(await this.history(execution));
+        for (const t of unstarted) {
+          const s = swfOf(t);
+          if (closed.has(s.activityId) || started.has(s.activityId)) {
+            if (started.has(s.activityId)) this.log.warn({ job: job.metadata.name, task: t.uuid, activityId: s.activityId }, 'SWF activity started but its task token was lost; it stays open until the execution closes');
+            facts.tasks.set(t.uuid, { ...s, closed: true });
+          }
+        }
+      }
+
       // 1. Activities: start the ones a runner took, report progress and outcomes.
       for (const t of tasks) {
         const next = await this.syncActivity(job, t, swfOf(t), status.phase === 'Canceled');
@@ -366,6 +413,19 @@ export class SwfRecorder {
     }
   }
 
+  private async history(execution: { workflowId: string; runId: string }): Promise<HistoryEvent[]> {
+    const events: HistoryEvent[] = [];
+    let nextPageToken: string | undefined;
+    do {
+      const r = await this.call('GetWorkflowExecutionHistory', () =>
+        this.swf.send(new GetWorkflowExecutionHistoryCommand({ domain: this.cfg.domain, execution, ...(nextPageToken ? { nextPageToken } : {}) })),
+      );
+      events.push(...(r.events ?? []));
+      nextPageToken = r.nextPageToken;
+    } while (nextPageToken);
+    return events;
+  }
+
   private async fail(token: string, reason: string, details: string): Promise<void> {
     await this.closing(() =>
       this.call('RespondActivityTaskFailed', () =>
@@ -454,7 +514,9 @@ export class SwfRecorder {
       if (id !== undefined && scheduled.has(id)) closedIds.add(scheduled.get(id)!);
     }
     const inHistory = new Set(scheduled.values());
-    const open = [...inHistory].filter((id) => !closedIds.has(id));
+    // Activities we gave up on (lost task token) do not hold the execution open.
+    const givenUp = new Set(tasks.map(swfOf).filter((s) => s.closed).map((s) => s.activityId));
+    const open = [...inHistory].filter((id) => !closedIds.has(id) && !givenUp.has(id));
 
     const decisions: Decision[] = [];
     for (const t of tasks) {

@@ -107,7 +107,7 @@ test('a runner killed mid-task: the task goes back to pending and a second runne
   );
   // kill -9 the runner process itself (not its supervisor): no abort reaches the server, so the
   // stall watchdog must take the task back.
-  const pid = Number(execFileSync('pgrep', ['-P', String(first.pid)], { encoding: 'utf8' }).trim().split('\n')[0]);
+  const pid = Number(execFileSync('pgrep', ['-P', String(first.pid), '-f', 'dist/runner/main.js'], { encoding: 'utf8' }).trim().split('\n')[0]);
   process.kill(pid, 'SIGKILL');
   await waitFor(
     'the watchdog to put the task back to pending',

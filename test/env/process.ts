@@ -44,7 +44,8 @@ export function spawnManaged(name: string, command: string, args: string[], opts
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return;
       try {
-        process.kill(pid, signal);
+        // The whole process group (supervisor + command): a SIGKILL cannot be trapped and relayed.
+        process.kill(-pid, signal);
       } catch {
         return; // already gone
       }

@@ -103,6 +103,10 @@ export class FakeRunner {
       const input = join(dir, 'input');
       const obj = await this.s3.send(new GetObjectCommand({ Bucket: task.inputs.video!.bucket, Key: task.inputs.video!.key }));
       writeFileSync(input, Buffer.from(await obj.Body!.transformToByteArray()));
+      if (task.inputs.preview) {
+        const pv = await this.s3.send(new GetObjectCommand({ Bucket: task.inputs.preview.bucket, Key: task.inputs.preview.key }));
+        writeFileSync(join(dir, 'preview.jpg'), Buffer.from(await pv.Body!.transformToByteArray()));
+      }
       files = await transcode(task, input, dir);
     } finally {
       clearInterval(ticker);
@@ -253,6 +257,14 @@ async function transcode(task: TaskStatus, input: string, dir: string): Promise<
       const out = join(dir, p.output.fileName);
       await ffmpeg(['-i', input, '-vn', '-c:a', p.output.audioCodec, '-b:a', p.output.audioBitrate, '-f', p.output.container, out]);
       return [{ field: 'payload[videoFile]', path: out, name: p.output.fileName }];
+    }
+    case 'vod-audio-merge-transcoding': {
+      const out = join(dir, 'merged.mp4');
+      await ffmpeg([
+        '-loop', '1', '-i', join(dir, 'preview.jpg'), '-i', input, '-shortest', '-vf', `scale=-2:${p.output.resolution}`, '-r', String(p.output.fps),
+        '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'stillimage', '-pix_fmt', 'yuv420p', '-c:a', 'aac', out,
+      ]);
+      return [{ field: 'payload[videoFile]', path: out, name: 'merged.mp4' }];
     }
     default:
       throw new Error(`fake runner cannot do ${task.type}`);

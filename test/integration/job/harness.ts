@@ -8,7 +8,7 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client
 import { S3Client, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SWFClient, GetWorkflowExecutionHistoryCommand, type HistoryEvent } from '@aws-sdk/client-swf';
 import { kubeConfigForTests, useTestEnvironment, uniqueName } from '../../helpers/env.js';
-import { generateClip } from '../../helpers/media.js';
+import { generateClip, generateAudio } from '../../helpers/media.js';
 import { s3Config, clientConfig } from '../../../lib/aws/config.js';
 import { createLogger } from '../../../lib/log.js';
 import { GROUP, VERSION, LABEL_CLIENT } from '../../../lib/kube/resources.js';
@@ -30,7 +30,7 @@ export interface Harness {
   env: NodeJS.ProcessEnv;
   startOperator(): Promise<void>;
   stopOperator(): Promise<void>;
-  createJob(name: string, outputs: Partial<OutputSpec>[], opts?: { inputFile?: string; labels?: boolean }): Promise<void>;
+  createJob(name: string, outputs: Partial<OutputSpec>[], opts?: { inputFile?: string; inputType?: 'VIDEO' | 'AUDIO'; labels?: boolean }): Promise<void>;
   history(job: TranscodeJob): Promise<HistoryEvent[]>;
   close(): Promise<void>;
 }
@@ -49,6 +49,8 @@ export async function setupHarness(opts: { stallSeconds?: number; maxConcurrentJ
   const dir = mkdtempSync(join(tmpdir(), 'ct-job-test-'));
   const clip = await generateClip(join(dir, 'clip.mp4'), { durationSec: 10, width: 640, height: 360, fps: 25 });
   await s3.send(new PutObjectCommand({ Bucket: inBucket, Key: 'videos/clip.mp4', Body: readFileSync(clip) }));
+  const audio = await generateAudio(join(dir, 'audio.m4a'), { durationSec: 4 });
+  await s3.send(new PutObjectCommand({ Bucket: inBucket, Key: 'audio/song.m4a', Body: readFileSync(audio) }));
   await s3.send(
     new PutObjectCommand({ Bucket: inBucket, Key: 'videos/corrupt.mp4', Body: Buffer.from('this is not a video at all '.repeat(200)) }),
   );
@@ -109,7 +111,7 @@ export async function setupHarness(opts: { stallSeconds?: number; maxConcurrentJ
             clientRef: { name: 'client1' },
             jobId: name,
             job: {
-              input_type: 'VIDEO',
+              input_type: o.inputType ?? 'VIDEO',
               input_bucket: inBucket,
               input_file: o.inputFile ?? '/videos/clip.mp4',
               outputs: outputs.map((x) => ({

@@ -122,7 +122,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(runners.map((r) => r.proc.stop('SIGKILL')));
+  // SIGTERM to the supervisor: it forwards it and SIGKILLs after 3 s (a SIGKILL would orphan the runner).
+  await Promise.all(runners.map((r) => r.proc.stop('SIGTERM')));
   await Promise.all(fakes.map((f) => f.stop().catch(() => undefined)));
 });
 
@@ -278,6 +279,37 @@ describe('runner ↔ PeerTube protocol', () => {
     // Comments in the YAML config survive (the token was only read).
     expect(readFileSync(config, 'utf8')).toContain('# runner settings');
     await r.proc.stop('SIGTERM');
+  });
+
+  test('a job cancelled on the server while processing: ffmpeg stopped, no error posted, the runner goes on', async () => {
+    const fake = await startFake();
+    const job = fake.addJob('ct-video-transcoding', (uuid) => ({
+      input: { videoFileUrl: fake.addFile(uuid, 'max-quality', longClip), hasAudio: true },
+      output: {
+        encoding: {
+          width: 640,
+          height: 360,
+          fps: 25,
+          videoCodec: 'libx264',
+          audioCodec: 'aac',
+          videoBitrate: '800k',
+          audioBitrate: '96k',
+          container: 'mp4',
+        },
+        fileName: 'long.mp4',
+      },
+    }));
+    const r = track(startRunner(fake.url, { extraArgs: ['--registration-token', 'ptrrt-test', '--concurrency', '1'] }));
+    await waitFor('progress reported', async () => (job.progress.some((p) => p > 0) ? true : undefined), 30_000, 100);
+    expect(ffmpegUnder(r.workDir).length).toBeGreaterThan(0);
+    job.state = 'cancelled'; // the next update gets 400 runner_job_not_in_processing_state
+    await waitFor('ffmpeg stopped', async () => (ffmpegUnder(r.workDir).length === 0 ? true : undefined), 15_000, 200);
+    const next = webVideoJob(fake);
+    await waitState(next, 'completed');
+    expect(job.errors).toEqual([]);
+    expect(job.success).toBeUndefined();
+    expect(r.logs().some((l) => l['msg'] === 'job no longer assigned to this runner: dropped' && l['jobUuid'] === job.uuid)).toBe(true);
+    expect(await terminate(r)).toBe(0);
   });
 
   test('SIGTERM aborts the running job ("Runner stopped"), kills ffmpeg, cleans the work dir, exits 0', async () => {

@@ -2,8 +2,9 @@
 // only it, TranscodeClients made Ready by the real client reconciler, SDK clients on their queues, and
 // helpers to read output queues and to play the job lifecycle's part in TranscodeJob status.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { generateClip } from '../../helpers/media.js';
@@ -61,15 +62,24 @@ export async function setUp(prefix: string, extraEnv: Record<string, string> = {
     op: await startOperator(info, `${ns}-${n}`, env),
     async restart(more = {}) {
       await h.op.proc.stop();
+      keepLog(h.op);
       n += 1;
       h.op = await startOperator(info, `${ns}-${n}`, { ...env, ...more });
       return h.op;
     },
     async stop() {
       await h.op.proc.stop();
+      keepLog(h.op);
     },
   };
   return h;
+}
+
+/** The environment dir goes away with the run: keep operator logs for a look after a failure. */
+function keepLog(op: Operator): void {
+  const dir = join(tmpdir(), 'ct-sqs-test-logs');
+  mkdirSync(dir, { recursive: true });
+  if (existsSync(op.proc.logFile)) copyFileSync(op.proc.logFile, join(dir, basename(op.proc.logFile)));
 }
 
 export interface TestClient {
