@@ -37,6 +37,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.set('trust proxy', deps.config.trustProxy);
   app.use(requestMetrics());
   app.use(express.json({ limit: '1mb' }));
 

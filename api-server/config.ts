@@ -23,6 +23,8 @@ export interface ApiServerConfig {
   shutdownGraceMs: number;
   /** Size of the THUMB output the video API asks for. */
   videoThumbSize: string;
+  /** express `trust proxy` (runner IPs behind an Ingress): false, true, a hop count or a subnet list. */
+  trustProxy: boolean | number | string;
 }
 
 export class ConfigError extends Error {
@@ -38,6 +40,13 @@ function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number): nu
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
   return n;
+}
+
+function trustProxy(raw: string | undefined): boolean | number | string {
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw; // e.g. "loopback, 10.0.0.0/8" (express validates it at startup)
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiServerConfig {
@@ -74,5 +83,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiServerConfi
     lastContactIntervalMs: int(env, 'CT_LAST_CONTACT_INTERVAL_MS', 30_000, 0),
     shutdownGraceMs: int(env, 'CT_SHUTDOWN_GRACE_MS', 120_000, 0),
     videoThumbSize: thumb,
+    trustProxy: trustProxy(env['CT_TRUST_PROXY']),
   };
 }

@@ -51,7 +51,8 @@ export function shortUuid(uuid: string): string {
  * control characters. Anything else could name another client's objects or nothing sensible.
  */
 export function isSafeStoragePath(path: string): boolean {
-  if (path.startsWith('/') || path.includes('\\') || [...path].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f)) return false;
+  if (path.startsWith('/') || path.includes('\\') || [...path].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f))
+    return false;
   return path.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
 }
 

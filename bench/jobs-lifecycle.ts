@@ -48,9 +48,14 @@ async function inBatches<T>(items: T[], size: number, fn: (t: T) => Promise<unkn
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
 }
 
-async function counter(c: { get(): Promise<{ values: { value: number; labels: Record<string, unknown> }[] }> }, labels?: Record<string, string>): Promise<number> {
+async function counter(
+  c: { get(): Promise<{ values: { value: number; labels: Record<string, unknown> }[] }> },
+  labels?: Record<string, string>,
+): Promise<number> {
   const v = await c.get();
-  return v.values.filter((x) => !labels || Object.entries(labels).every(([k, val]) => x.labels[k] === val)).reduce((s, x) => s + x.value, 0);
+  return v.values
+    .filter((x) => !labels || Object.entries(labels).every(([k, val]) => x.labels[k] === val))
+    .reduce((s, x) => s + x.value, 0);
 }
 
 interface Ctx {
@@ -72,7 +77,21 @@ async function setup(dir: string, name: string, maxConcurrentJobs: number): Prom
   await s3.send(new CreateBucketCommand({ Bucket: 'bench-in' }));
   await s3.send(new CreateBucketCommand({ Bucket: 'bench-out' }));
   const clip = join(dir, 'clip.mp4');
-  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25:duration=2', '-c:v', 'libx264', '-preset', 'ultrafast', clip]);
+  execFileSync('ffmpeg', [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=320x180:rate=25:duration=2',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    clip,
+  ]);
   await s3.send(new PutObjectCommand({ Bucket: 'bench-in', Key: 'clip.mp4', Body: readFileSync(clip) }));
   const objects = kc.makeApiClient(CustomObjectsApi);
   await objects.createNamespacedCustomObject({
@@ -80,7 +99,12 @@ async function setup(dir: string, name: string, maxConcurrentJobs: number): Prom
     version: VERSION,
     namespace: ns,
     plural: 'transcodeclients',
-    body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'TranscodeClient', metadata: { name: 'c1' }, spec: { principal: '*', limits: { maxConcurrentJobs } } },
+    body: {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'TranscodeClient',
+      metadata: { name: 'c1' },
+      spec: { principal: '*', limits: { maxConcurrentJobs } },
+    },
   });
   return { env, kc, ns, s3, objects };
 }
@@ -97,14 +121,26 @@ function jobBody(name: string, k: number): Record<string, unknown> {
         input_type: 'VIDEO',
         input_bucket: 'bench-in',
         input_file: 'clip.mp4',
-        outputs: Array.from({ length: k }, (_, i) => ({ output_type: 'THUMB', output_bucket: 'bench-out', output_file: `${name}/t${i}.jpg`, size: '64x36' })),
+        outputs: Array.from({ length: k }, (_, i) => ({
+          output_type: 'THUMB',
+          output_bucket: 'bench-out',
+          output_file: `${name}/t${i}.jpg`,
+          size: '64x36',
+        })),
       },
     },
   };
 }
 
 function startOperator(c: Ctx, swf: boolean): Manager {
-  const manager = new Manager({ kc: c.kc, log: createLogger('bench'), component: 'bench', identity: 'bench', namespace: c.ns, resyncMs: 600_000 });
+  const manager = new Manager({
+    kc: c.kc,
+    log: createLogger('bench'),
+    component: 'bench',
+    identity: 'bench',
+    namespace: c.ns,
+    resyncMs: 600_000,
+  });
   const env = { ...process.env, CT_SWF_ENABLED: String(swf), CT_SWF_DOMAIN: `bench-${Date.now()}`, CT_SWF_POLL_BACKOFF_MS: '300' };
   const { controllers, runnables } = jobComponents(manager.context, { env, s3: c.s3, swf: new SWFClient(clientConfig()) });
   manager.add(...controllers).addRunnable(...runnables);
@@ -113,7 +149,13 @@ function startOperator(c: Ctx, swf: boolean): Manager {
 }
 
 async function getJob(c: Ctx, name: string): Promise<TranscodeJob> {
-  return (await c.objects.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: c.ns, plural: 'transcodejobs', name })) as TranscodeJob;
+  return (await c.objects.getNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: c.ns,
+    plural: 'transcodejobs',
+    name,
+  })) as TranscodeJob;
 }
 
 async function until(c: Ctx, name: string, pred: (j: TranscodeJob) => boolean): Promise<TranscodeJob> {
@@ -157,8 +199,18 @@ async function benchWrites(dir: string, ks: number[], runs: number, swf: boolean
       for (let r = 0; r < runs; r++) {
         const name = `w${k}-${r}`;
         const before = await counter(jobKubeWrites);
-        await c.objects.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: c.ns, plural: 'transcodejobs', body: jobBody(name, k) });
-        const planned = await until(c, name, (j) => (j.status?.tasks?.length ?? 0) === k && (!swf || j.status!.tasks!.every((t) => t.swf?.scheduled)));
+        await c.objects.createNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace: c.ns,
+          plural: 'transcodejobs',
+          body: jobBody(name, k),
+        });
+        const planned = await until(
+          c,
+          name,
+          (j) => (j.status?.tasks?.length ?? 0) === k && (!swf || j.status!.tasks!.every((t) => t.swf?.scheduled)),
+        );
         const writes = await Promise.all(planned.status!.tasks!.map((t) => playTask(c, name, t.uuid, `${name}/`)));
         runnerWrites = writes.reduce((a, b) => a + b, 0);
         await until(c, name, (j) => j.status?.phase === 'Succeeded' && (!swf || !!j.status.workflow?.closed));
@@ -178,11 +230,17 @@ async function benchWrites(dir: string, ks: number[], runs: number, swf: boolean
 async function benchPlanning(dir: string, n: number, runs: number, swf: boolean): Promise<Record<string, unknown>> {
   const rates: number[] = [];
   for (let r = 0; r < runs; r++) {
-    const c = await setup(dir, `planning-${r}`, 100_000);
+    const c = await setup(dir, `planning-${r}`, 10_000);
     try {
       const names = Array.from({ length: n }, (_, i) => `p${r}-${i}`);
       await inBatches(names, 20, (name) =>
-        c.objects.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: c.ns, plural: 'transcodejobs', body: jobBody(name, 2) }),
+        c.objects.createNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace: c.ns,
+          plural: 'transcodejobs',
+          body: jobBody(name, 2),
+        }),
       );
       const before = await counter(jobsPlanned);
       const t0 = Date.now();
@@ -206,7 +264,13 @@ async function benchRss(dir: string, total: number): Promise<Record<string, unkn
     const names = Array.from({ length: total }, (_, i) => `r-${i}`);
     const t0 = Date.now();
     await inBatches(names, 25, async (name) => {
-      const created = (await c.objects.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: c.ns, plural: 'transcodejobs', body: jobBody(name, 3) })) as TranscodeJob;
+      const created = (await c.objects.createNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: c.ns,
+        plural: 'transcodejobs',
+        body: jobBody(name, 3),
+      })) as TranscodeJob;
       // A finished job as the operator leaves it: 3 tasks, outputs, workflow closed.
       created.status = {
         phase: 'Succeeded',
@@ -222,7 +286,10 @@ async function benchRss(dir: string, total: number): Promise<Record<string, unkn
             outputIndex: i,
             state: 3,
             priority: 100,
-            payload: { input: { videoFileUrl: `/api/v1/runners/jobs/${uuid}/files/videos/${created.metadata.uid}/max-quality` }, output: { mode: 'snapshot', width: 64, height: 36, snapshotSec: 0, intervals: 10, fileName: `t${i}.jpg` } },
+            payload: {
+              input: { videoFileUrl: `/api/v1/runners/jobs/${uuid}/files/videos/${created.metadata.uid}/max-quality` },
+              output: { mode: 'snapshot', width: 64, height: 36, snapshotSec: 0, intervals: 10, fileName: `t${i}.jpg` },
+            },
             inputs: { video: { bucket: 'bench-in', key: 'clip.mp4' } },
             placement: { bucket: 'bench-out', prefix: `${name}/` },
             failures: 0,
@@ -234,17 +301,39 @@ async function benchRss(dir: string, total: number): Promise<Record<string, unkn
             swf: { activityId: uuid, scheduled: true, closed: true },
           };
         }),
-        outputs: [0, 1, 2].map((i) => ({ index: i, type: 'THUMB', status: 'Succeeded' as const, bucket: 'bench-out', keys: [`${name}/t${i}.jpg`], size: 1000 })),
+        outputs: [0, 1, 2].map((i) => ({
+          index: i,
+          type: 'THUMB',
+          status: 'Succeeded' as const,
+          bucket: 'bench-out',
+          keys: [`${name}/t${i}.jpg`],
+          size: 1000,
+        })),
         completedAt: now,
         published: ['JOB_STARTED', 'JOB_COMPLETED'],
       };
-      await c.objects.replaceNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace: c.ns, plural: 'transcodejobs', name, body: created });
+      await c.objects.replaceNamespacedCustomObjectStatus({
+        group: GROUP,
+        version: VERSION,
+        namespace: c.ns,
+        plural: 'transcodejobs',
+        name,
+        body: created,
+      });
     });
     console.log(`created ${total} jobs in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     const port = await freePort();
     const op = spawnManaged('operator', process.execPath, [join(REPO_ROOT, 'dist', 'operator', 'main.js')], {
       logFile: join(dir, 'rss-operator.log'),
-      env: { ...process.env, ...envVars(c.env.info), CT_HTTP_PORT: String(port), CT_LEADER_ELECTION: 'false', CT_NAMESPACE: c.ns, CT_SWF_DOMAIN: 'bench-rss', LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        ...envVars(c.env.info),
+        CT_HTTP_PORT: String(port),
+        CT_LEADER_ELECTION: 'false',
+        CT_NAMESPACE: c.ns,
+        CT_SWF_DOMAIN: 'bench-rss',
+        LOG_LEVEL: 'warn',
+      },
     });
     const metric = async (name: string): Promise<number> => {
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -260,7 +349,12 @@ async function benchRss(dir: string, total: number): Promise<Record<string, unkn
     }
     const writes = await metric('ct_operator_job_kube_writes_total{write="status"}');
     await op.stop();
-    return { jobs: total, medianRssMiB: Number(median(rss).toFixed(1)), samplesMiB: rss.map((x) => Number(x.toFixed(1))), jobStatusWritesAtStartup: Number.isNaN(writes) ? 0 : writes };
+    return {
+      jobs: total,
+      medianRssMiB: Number(median(rss).toFixed(1)),
+      samplesMiB: rss.map((x) => Number(x.toFixed(1))),
+      jobStatusWritesAtStartup: Number.isNaN(writes) ? 0 : writes,
+    };
   } finally {
     await c.env.stop();
   }
@@ -278,7 +372,8 @@ async function main(): Promise<void> {
   const mode = values.mode!;
   const swf = values.swf === 'true';
   const results: Record<string, unknown> = {};
-  if (mode === 'writes' || mode === 'all') results['writes'] = await benchWrites(dir, values.k!.split(',').map(Number), Number(values.runs), swf);
+  if (mode === 'writes' || mode === 'all')
+    results['writes'] = await benchWrites(dir, values.k!.split(',').map(Number), Number(values.runs), swf);
   if (mode === 'planning' || mode === 'all') results['planning'] = await benchPlanning(dir, Number(values.jobs), Number(values.runs), swf);
   if (mode === 'rss' || mode === 'all') results['rss'] = await benchRss(dir, Number(values.total));
   console.log(JSON.stringify(results, null, 2));

@@ -8,7 +8,22 @@ const exec = promisify(execFile);
 export async function blackFrameJpeg(width: number, height: number): Promise<Buffer> {
   const { stdout } = await exec(
     'ffmpeg',
-    ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `color=c=black:s=${width}x${height}`, '-frames:v', '1', '-f', 'image2', '-c:v', 'mjpeg', 'pipe:1'],
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      `color=c=black:s=${width}x${height}`,
+      '-frames:v',
+      '1',
+      '-f',
+      'image2',
+      '-c:v',
+      'mjpeg',
+      'pipe:1',
+    ],
     { encoding: 'buffer', maxBuffer: 16 * 1024 * 1024 },
   );
   return stdout;

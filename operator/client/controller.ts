@@ -391,7 +391,12 @@ export function clientController(ctx: RuntimeContext, config: OperatorConfig, de
     const before = getCondition(client.status?.conditions, 'Ready');
     const written = await writeStatus(client, () => ({
       conditions: [queuesCond, bucketsCond, readyCond],
-      rest: { queues: prov.queues, buckets: prov.buckets, jobs: jobCounters(client) },
+      // A transient AWS failure says nothing about the resources: keep the last known URLs/names.
+      rest: {
+        ...(prov.queuesPart.transient ? {} : { queues: prov.queues }),
+        ...(prov.bucketsPart.transient ? {} : { buckets: prov.buckets }),
+        jobs: jobCounters(client),
+      },
     }));
     if (written) await emitReadyTransition(client, before, readyCond);
 

@@ -114,7 +114,10 @@ export class JobController implements Controller<TranscodeJob> {
   }
 
   private queuedPeersOf(job: TranscodeJob): ObjectKey[] {
+    // Only a job that just ended frees a slot; periodic re-lists of old finished jobs must not fan out.
     if (!isJobTerminal(job.status)) return [];
+    const ended = Date.parse(job.status?.completedAt ?? '');
+    if (!(this.now() - ended < 120_000)) return [];
     return this.o.jobs
       .byLabel(LABEL_CLIENT, job.spec.clientRef.name, job.metadata.namespace)
       .filter((j) => (j.status?.phase ?? 'Pending') === 'Pending')
@@ -287,9 +290,17 @@ export class JobController implements Controller<TranscodeJob> {
       end();
     }
     const nowIso = new Date(this.now()).toISOString();
+    const pre = probe && !failure ? await this.preChecks(job, probe) : undefined;
     const plan =
       probe && !failure
-        ? planJob({ job, probe, clientPriority: client.spec.limits?.priority ?? DEFAULT_CLIENT_PRIORITY, now: nowIso, newUuid: randomUUID })
+        ? planJob({
+            job,
+            probe,
+            clientPriority: client.spec.limits?.priority ?? DEFAULT_CLIENT_PRIORITY,
+            now: nowIso,
+            newUuid: randomUUID,
+            ...pre,
+          })
         : undefined;
     await this.write(key, job, (s) => {
       if ((s.phase ?? 'Pending') !== 'Pending') return; // someone else got there first
@@ -345,7 +356,10 @@ export class JobController implements Controller<TranscodeJob> {
   }
 
   /** Output checks that need I/O: watermark images exist; still images for audio-only VIDEO outputs. */
-  private async preChecks(job: TranscodeJob, probe: NonNullable<TranscodeJobStatus['probe']>): Promise<Pick<PlanContext, 'failed' | 'previews'>> {
+  private async preChecks(
+    job: TranscodeJob,
+    probe: NonNullable<TranscodeJobStatus['probe']>,
+  ): Promise<Pick<PlanContext, 'failed' | 'previews'>> {
     const failed: NonNullable<PlanContext['failed']> = new Map();
     const previews: NonNullable<PlanContext['previews']> = new Map();
     for (const [index, spec] of job.spec.job.outputs.entries()) {
@@ -355,7 +369,10 @@ export class JobController implements Controller<TranscodeJob> {
         try {
           await this.o.s3.send(new HeadObjectCommand({ Bucket: wm.bucket, Key: wm.key }));
         } catch (err) {
-          failed.set(index, { reason: 'WATERMARK_ERROR', details: `watermark image s3://${wm.bucket}/${wm.key} cannot be read: ${(err as Error).name}` });
+          failed.set(index, {
+            reason: 'WATERMARK_ERROR',
+            details: `watermark image s3://${wm.bucket}/${wm.key} cannot be read: ${(err as Error).name}`,
+          });
         }
       }
       if (!probe.video && !spec.watermark) {
@@ -367,7 +384,10 @@ export class JobController implements Controller<TranscodeJob> {
           await this.o.s3.send(new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: body, ContentType: 'image/jpeg' }));
           previews.set(index, ref);
         } catch (err) {
-          failed.set(index, { reason: 'S3_OPS_FAILED', details: `cannot store the still image for the audio merge at s3://${ref.bucket}/${ref.key}: ${(err as Error).message}` });
+          failed.set(index, {
+            reason: 'S3_OPS_FAILED',
+            details: `cannot store the still image for the audio merge at s3://${ref.bucket}/${ref.key}: ${(err as Error).message}`,
+          });
         }
       }
     }
@@ -391,7 +411,9 @@ export class JobController implements Controller<TranscodeJob> {
     }
     const fresh: SwfFacts = this.o.recorder ? await this.o.recorder.sync(job) : { tasks: new Map() };
     const facts: SwfFacts = {
-      ...(pending?.workflow || fresh.workflow ? { workflow: { ...pending?.workflow, ...fresh.workflow } as NonNullable<SwfFacts['workflow']> } : {}),
+      ...(pending?.workflow || fresh.workflow
+        ? { workflow: { ...pending?.workflow, ...fresh.workflow } as NonNullable<SwfFacts['workflow']> }
+        : {}),
       tasks: new Map([...(pending?.tasks ?? []), ...fresh.tasks]),
       ...(fresh.retryMs !== undefined ? { retryMs: fresh.retryMs } : {}),
     };

@@ -110,6 +110,7 @@ export function summarize(events: HistoryEvent[]): { scheduled: Set<string>; sta
 export class SwfRecorder {
   private readonly heartbeats = new Map<string, { at: number; progress: number | undefined }>();
   private readonly signals = new Map<string, number>();
+  private readonly failures = new Map<string, number>();
   private registered = false;
 
   constructor(
@@ -270,7 +271,11 @@ export class SwfRecorder {
         for (const t of unstarted) {
           const s = swfOf(t);
           if (closed.has(s.activityId) || started.has(s.activityId)) {
-            if (started.has(s.activityId)) this.log.warn({ job: job.metadata.name, task: t.uuid, activityId: s.activityId }, 'SWF activity started but its task token was lost; it stays open until the execution closes');
+            if (started.has(s.activityId))
+              this.log.warn(
+                { job: job.metadata.name, task: t.uuid, activityId: s.activityId },
+                'SWF activity started but its task token was lost; it stays open until the execution closes',
+              );
             facts.tasks.set(t.uuid, { ...s, closed: true });
           }
         }
@@ -300,9 +305,13 @@ export class SwfRecorder {
       for (const [uuid, swf] of decided.tasks) facts.tasks.set(uuid, swf);
       if (decided.closed) facts.workflow = { ...workflow, closed: true };
       else if (decided.retry) facts.retryMs = this.cfg.pollBackoffMs;
+      this.failures.delete(job.metadata.uid ?? '');
     } catch (err) {
-      this.log.warn({ job: job.metadata.name, err: errorInfo(err) }, 'SWF recording failed; will retry');
-      facts.retryMs = Math.max(this.cfg.pollBackoffMs, 2000);
+      // Exponential back-off per job (2 s → 5 min): an SWF outage must not turn into a polling storm.
+      const n = (this.failures.get(job.metadata.uid ?? '') ?? 0) + 1;
+      this.failures.set(job.metadata.uid ?? '', n);
+      facts.retryMs = Math.min(300_000, Math.max(this.cfg.pollBackoffMs, 2000) * 2 ** Math.min(n - 1, 8));
+      this.log.warn({ job: job.metadata.name, err: errorInfo(err), retryInMs: facts.retryMs }, 'SWF recording failed; will retry');
     }
     return facts;
   }
@@ -418,7 +427,9 @@ export class SwfRecorder {
     let nextPageToken: string | undefined;
     do {
       const r = await this.call('GetWorkflowExecutionHistory', () =>
-        this.swf.send(new GetWorkflowExecutionHistoryCommand({ domain: this.cfg.domain, execution, ...(nextPageToken ? { nextPageToken } : {}) })),
+        this.swf.send(
+          new GetWorkflowExecutionHistoryCommand({ domain: this.cfg.domain, execution, ...(nextPageToken ? { nextPageToken } : {}) }),
+        ),
       );
       events.push(...(r.events ?? []));
       nextPageToken = r.nextPageToken;
@@ -515,7 +526,12 @@ export class SwfRecorder {
     }
     const inHistory = new Set(scheduled.values());
     // Activities we gave up on (lost task token) do not hold the execution open.
-    const givenUp = new Set(tasks.map(swfOf).filter((s) => s.closed).map((s) => s.activityId));
+    const givenUp = new Set(
+      tasks
+        .map(swfOf)
+        .filter((s) => s.closed)
+        .map((s) => s.activityId),
+    );
     const open = [...inHistory].filter((id) => !closedIds.has(id) && !givenUp.has(id));
 
     const decisions: Decision[] = [];

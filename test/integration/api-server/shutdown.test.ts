@@ -30,12 +30,13 @@ test('SIGTERM during a success upload: the upload completes, new connections are
   await waitFor('task visible', async () => ((await r.request()).body.availableJobs?.some((j: any) => j.uuid === uuid) ? true : undefined));
   const { jobToken } = await r.acceptOk(uuid);
 
-  // A hand-made multipart body streamed slowly: 8 chunks of 256 KiB, 250 ms apart.
+  // A hand-made multipart body streamed slowly: 12 chunks of 256 KiB, 300 ms apart.
   const boundary = 'ctShutdownBoundary';
   const head =
     `--${boundary}\r\nContent-Disposition: form-data; name="runnerToken"\r\n\r\n${r.runnerToken}\r\n` +
     `--${boundary}\r\nContent-Disposition: form-data; name="jobToken"\r\n\r\n${jobToken}\r\n` +
     `--${boundary}\r\nContent-Disposition: form-data; name="payload[videoFile]"; filename="v.mp4"\r\nContent-Type: video/mp4\r\n\r\n`;
+  const CHUNKS = 12;
   const chunk = Buffer.alloc(256 * 1024, 1);
   let sent = 0;
   let firstSent!: () => void;
@@ -43,11 +44,11 @@ test('SIGTERM during a success upload: the upload completes, new connections are
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (sent === 0) controller.enqueue(new TextEncoder().encode(head));
-      if (sent < 8) {
+      if (sent < CHUNKS) {
         controller.enqueue(chunk);
         sent += 1;
         if (sent === 1) firstSent();
-        await new Promise((res) => setTimeout(res, 250));
+        await new Promise((res) => setTimeout(res, 300));
       } else {
         controller.enqueue(new TextEncoder().encode(`\r\n--${boundary}--\r\n`));
         controller.close();
@@ -61,6 +62,13 @@ test('SIGTERM during a success upload: the upload completes, new connections are
     duplex: 'half',
   } as RequestInit);
   await started;
+  // The server is in the middle of it once the task is COMPLETING (written at the first file part).
+  await waitFor(
+    'upload in progress',
+    async () => ((await taskOf(ns, job.metadata.name!, uuid)).state === 9 ? true : undefined),
+    10_000,
+    50,
+  );
   // Signal the api-server itself (its supervisor would SIGKILL after 3 s).
   const pid = Number(
     execFileSync('pgrep', ['-P', String(server.proc.pid), '-f', 'api-server/main.js'])
@@ -68,13 +76,23 @@ test('SIGTERM during a success upload: the upload completes, new connections are
       .trim(),
   );
   process.kill(pid, 'SIGTERM');
-  await new Promise((res) => setTimeout(res, 300));
-  await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+  // New connections are refused while the upload is still streaming.
+  await waitFor(
+    'listener closed',
+    () =>
+      fetch(`${server.url}/healthz`).then(
+        () => undefined,
+        () => true,
+      ),
+    5000,
+    100,
+  );
+  expect(sent).toBeLessThan(CHUNKS);
   const res = await upload;
   expect(res.status).toBe(204);
-  expect(sent).toBe(8);
+  expect(sent).toBe(CHUNKS);
   const headObj = await s3.send(new HeadObjectCommand({ Bucket: outBucket, Key: `out/${uuid}.mp4` }));
-  expect(headObj.ContentLength).toBe(8 * chunk.length);
+  expect(headObj.ContentLength).toBe(CHUNKS * chunk.length);
   expect((await taskOf(ns, job.metadata.name!, uuid)).state).toBe(3);
   expect(await server.proc.exited).toBe(0);
 });

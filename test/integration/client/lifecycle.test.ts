@@ -81,7 +81,9 @@ test('kill -9 mid-reconcile and restart converges to the same state with no dupl
 test('two operators: only the leader acts; killing it lets the standby act within the lease duration', async () => {
   const ns = await namespace('leader');
   const lease = uniqueName('lease');
-  const env = { CT_NAMESPACE: ns, CT_LEASE_NAME: lease, CT_LEASE_NAMESPACE: ns, CT_LEASE_DURATION_MS: '4000' };
+  // Short SQS long polls: a graceful stop waits for in-flight polls before it releases the lease, and the
+  // test supervisor allows 3 s for a stop.
+  const env = { CT_NAMESPACE: ns, CT_LEASE_NAME: lease, CT_LEASE_NAMESPACE: ns, CT_LEASE_DURATION_MS: '4000', CT_SQS_WAIT_SECONDS: '1' };
   const a = await start(uniqueName('op-a'), env);
   await waitFor('a leads', async () => ((await readyz(a)).leader ? true : undefined), 15_000);
   const b = await start(uniqueName('op-b'), env);
@@ -163,6 +165,12 @@ test('the finalizer never blocks forever: AWS errors are reported, then the fina
     AWS_MAX_ATTEMPTS: '1',
     CT_CLEANUP_MAX_ATTEMPTS: '3',
   });
+  // AWS being unreachable is reported as such, without forgetting the queues that exist.
+  const unreachable = await waitForCondition(kc, ns, 'doomed', 'Ready', 'False', 'AwsError');
+  expect(condition(unreachable, 'QueuesReady')!.message).toContain('SQS call failed: ');
+  expect(unreachable.status.queues.inputUrl).toMatch(new RegExp(`/ct-${ns}-doomed-input$`));
+  expect(unreachable.status.buckets.input).toBe(`ct-${ns}-doomed-input`);
+
   await clients.delete(ns, 'doomed');
   await waitFor('client gone despite AWS errors', async () => ((await clients.tryGet(ns, 'doomed')) ? undefined : true), 60_000);
   const events = await eventsFor(kc, ns, 'doomed');

@@ -2,6 +2,7 @@
 // serves the other tests), stop and start the apiserver, then a client created afterwards still gets
 // reconciled by the same operator process, which re-listed instead of going deaf.
 import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane } from '../../env/control-plane.js';
@@ -79,6 +80,19 @@ test('a client created after an apiserver restart is reconciled by the same oper
   const obj = await readyStatus(ns, 'after');
   expect(obj.status.queues.inputUrl).toMatch(new RegExp(`/ct-${ns}-after-input$`));
   expect(op.proc.child.exitCode).toBeNull(); // same process, not a restart
+
+  // More traffic after the reconnect: connections to the apiserver are reused, not piling up.
+  await Promise.all(Array.from({ length: 15 }, (_, i) => createClient(ns, `more-${i}`)));
+  for (let i = 0; i < 15; i++) await readyStatus(ns, `more-${i}`);
+  const nodePid = execFileSync('pgrep', ['-P', String(op.proc.pid)], { encoding: 'utf8' })
+    .trim()
+    .split('\n')[0];
+  const apiPort = new URL(cp.server).port;
+  const sockets = execFileSync('ss', ['-tnpH', 'state', 'established', 'dst', `127.0.0.1:${apiPort}`], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.includes(`pid=${nodePid},`));
+  expect(sockets.length).toBeGreaterThan(0); // the watches
+  expect(sockets.length).toBeLessThanOrEqual(12);
   const metrics = await (await fetch(`http://127.0.0.1:${op.port}/metrics`)).text();
   expect(metrics).toMatch(/ct_operator_reconcile_total\{controller="transcodeclient",result="(success|requeue)"\} \d+/);
   expect(metrics).toContain('ct_operator_workqueue_depth{controller="transcodeclient"}');

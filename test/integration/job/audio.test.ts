@@ -42,7 +42,12 @@ test('audio-only input: AUDIO and VIDEO (audio merge) succeed, THUMB fails alone
 
 test('a missing watermark image fails that output with WATERMARK_ERROR', async () => {
   await h.createJob('wm', [
-    { output_type: 'VIDEO', preset: '360p-16.9-generic', output_file: '/out/wm/v.mp4', watermark: { input_bucket: h.inBucket, input_file: '/nope/logo.png' } },
+    {
+      output_type: 'VIDEO',
+      preset: '360p-16.9-generic',
+      output_file: '/out/wm/v.mp4',
+      watermark: { input_bucket: h.inBucket, input_file: '/nope/logo.png' },
+    },
     { output_type: 'THUMB', size: '64x36', output_file: '/out/wm/t.jpg' },
   ]);
   const planned = await h.runner.waitJob('wm', 'planned', (x) => (x.status?.tasks?.length ?? 0) === 1);

@@ -261,8 +261,28 @@ async function transcode(task: TaskStatus, input: string, dir: string): Promise<
     case 'vod-audio-merge-transcoding': {
       const out = join(dir, 'merged.mp4');
       await ffmpeg([
-        '-loop', '1', '-i', join(dir, 'preview.jpg'), '-i', input, '-shortest', '-vf', `scale=-2:${p.output.resolution}`, '-r', String(p.output.fps),
-        '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'stillimage', '-pix_fmt', 'yuv420p', '-c:a', 'aac', out,
+        '-loop',
+        '1',
+        '-i',
+        join(dir, 'preview.jpg'),
+        '-i',
+        input,
+        '-shortest',
+        '-vf',
+        `scale=-2:${p.output.resolution}`,
+        '-r',
+        String(p.output.fps),
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-tune',
+        'stillimage',
+        '-pix_fmt',
+        'yuv420p',
+        '-c:a',
+        'aac',
+        out,
       ]);
       return [{ field: 'payload[videoFile]', path: out, name: 'merged.mp4' }];
     }

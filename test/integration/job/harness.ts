@@ -30,7 +30,11 @@ export interface Harness {
   env: NodeJS.ProcessEnv;
   startOperator(): Promise<void>;
   stopOperator(): Promise<void>;
-  createJob(name: string, outputs: Partial<OutputSpec>[], opts?: { inputFile?: string; inputType?: 'VIDEO' | 'AUDIO'; labels?: boolean }): Promise<void>;
+  createJob(
+    name: string,
+    outputs: Partial<OutputSpec>[],
+    opts?: { inputFile?: string; inputType?: 'VIDEO' | 'AUDIO'; labels?: boolean },
+  ): Promise<void>;
   history(job: TranscodeJob): Promise<HistoryEvent[]>;
   close(): Promise<void>;
 }

@@ -1,0 +1,186 @@
+// Benchmark: START_JOB → TranscodeJob latency (p50/p99) and sustained ingest rate with many clients.
+// Starts a fresh environment (etcd, kube-apiserver, moto) and the real operator (its job lifecycle
+// controller switched off so only the SQS path is measured), makes N clients Ready, then
+//   1. latency: jobs sent one at a time round-robin over the clients at a steady rate; latency = time from
+//      just before SendMessage to the job's ADDED event on a watch;
+//   2. rate: every client sends a burst at once; rate = jobs / (last ADDED − first send).
+//   node dist/bench/sqs-ingest.js [--clients 50] [--latency-jobs 200] [--rate 20] [--burst 20]
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node';
+import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { startEnvironment, envVars } from '../test/env/environment.js';
+import { spawnManaged, freePort, waitFor } from '../test/env/process.js';
+import { REPO_ROOT } from '../test/env/paths.js';
+import { GROUP, VERSION } from '../lib/kube/resources.js';
+import { jobName } from '../lib/ct/naming.js';
+import { epochSeconds } from '../lib/ct/messages.js';
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '50' },
+    'latency-jobs': { type: 'string', default: '200' },
+    rate: { type: 'string', default: '20' },
+    burst: { type: 'string', default: '20' },
+  },
+});
+const nClients = Number(values.clients);
+const latencyJobs = Number(values['latency-jobs']);
+const rate = Number(values.rate);
+const burst = Number(values.burst);
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+};
+
+const jobData = (i: number) => ({
+  input_type: 'VIDEO',
+  input_bucket: 'bench-in',
+  input_file: `uploads/clip-${i}.mp4`,
+  outputs: [{ output_type: 'VIDEO', output_bucket: 'bench-out', output_file: `out/${i}.mp4`, preset: '480p-16.9-generic' }],
+});
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'ct-bench-sqs-'));
+  console.log(`starting environment in ${dir}`);
+  const env = await startEnvironment(dir);
+  const kc = new KubeConfig();
+  kc.loadFromFile(env.info.kubeconfig);
+  const ns = 'bench-sqs';
+  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: ns } } });
+  const port = await freePort();
+  const op = spawnManaged('operator', process.execPath, [join(REPO_ROOT, 'dist', 'operator', 'main.js')], {
+    logFile: join(dir, 'operator.log'),
+    env: {
+      ...process.env,
+      ...envVars(env.info),
+      CT_HTTP_PORT: String(port),
+      CT_HTTP_HOST: '127.0.0.1',
+      CT_NAMESPACE: ns,
+      CT_DISABLE: 'transcodejob,swf-register',
+      CT_SWF_ENABLED: 'false',
+      LOG_LEVEL: 'warn',
+    },
+  });
+  const objects = kc.makeApiClient(CustomObjectsApi);
+  const sqs = new SQSClient({
+    region: env.info.awsRegion,
+    endpoint: env.info.awsEndpoint,
+    credentials: { accessKeyId: env.info.awsAccessKeyId, secretAccessKey: env.info.awsSecretAccessKey },
+  });
+  try {
+    console.log(`creating ${nClients} clients`);
+    const names = Array.from({ length: nClients }, (_, i) => `c${i}`);
+    for (const name of names) {
+      await objects.createNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: ns,
+        plural: 'transcodeclients',
+        body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'TranscodeClient', metadata: { name }, spec: { principal: '123456789012' } },
+      });
+    }
+    const inputs = new Map<string, string>();
+    await waitFor(
+      'all clients Ready',
+      async () => {
+        const list = (await objects.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: 'transcodeclients' })) as {
+          items: { metadata: { name: string }; status?: { queues?: { inputUrl?: string }; conditions?: { type: string; status: string }[] } }[];
+        };
+        for (const c of list.items) {
+          const ready = c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True');
+          if (ready && c.status?.queues?.inputUrl) inputs.set(c.metadata.name, c.status.queues.inputUrl);
+        }
+        return inputs.size === nClients ? true : undefined;
+      },
+      600_000,
+      1000,
+    );
+    // Give the listener a moment to open a long poll on every queue.
+    await new Promise((r) => setTimeout(r, 3000));
+
+    const added = new Map<string, number>();
+    const watch = await new Watch(kc).watch(
+      `/apis/${GROUP}/${VERSION}/namespaces/${ns}/transcodejobs`,
+      {},
+      (type: string, obj: { metadata: { name: string } }) => {
+        if (type === 'ADDED' && !added.has(obj.metadata.name)) added.set(obj.metadata.name, performance.now());
+      },
+      (err: unknown) => err && console.error('watch ended', err),
+    );
+
+    // 1. Latency at a steady rate.
+    console.log(`latency: ${latencyJobs} jobs at ${rate}/s over ${nClients} clients`);
+    const sent = new Map<string, number>();
+    for (let i = 0; i < latencyJobs; i++) {
+      const client = names[i % nClients]!;
+      const id = `lat-${i}`;
+      const at = performance.now();
+      sent.set(jobName(client, id), at);
+      await sqs.send(
+        new SendMessageCommand({ QueueUrl: inputs.get(client)!, MessageBody: JSON.stringify({ time: epochSeconds(), type: 'START_JOB', job_id: id, data: jobData(i) }) }),
+      );
+      const next = at + 1000 / rate;
+      const wait = next - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    await waitFor('latency jobs created', async () => ([...sent.keys()].every((k) => added.has(k)) ? true : undefined), 300_000, 100);
+    const lat = [...sent].map(([k, t]) => added.get(k)! - t);
+
+    // 2. Sustained rate: every client sends a burst at once.
+    const total = burst * nClients;
+    console.log(`rate: ${nClients} clients × ${burst} jobs sent at once (${total} jobs)`);
+    const burstNames: string[] = [];
+    const t0 = performance.now();
+    await Promise.all(
+      names.map(async (client) => {
+        for (let b = 0; b < burst; b += 10) {
+          const entries = [];
+          for (let j = b; j < Math.min(burst, b + 10); j++) {
+            const id = `burst-${j}`;
+            burstNames.push(jobName(client, id));
+            entries.push({ Id: String(j), MessageBody: JSON.stringify({ time: epochSeconds(), type: 'START_JOB', job_id: id, data: jobData(j) }) });
+          }
+          await sqs.send(new SendMessageBatchCommand({ QueueUrl: inputs.get(client)!, Entries: entries }));
+        }
+      }),
+    );
+    const tSent = performance.now();
+    await waitFor('burst jobs created', async () => (burstNames.every((k) => added.has(k)) ? true : undefined), 600_000, 100);
+    const tLast = Math.max(...burstNames.map((k) => added.get(k)!));
+    const burstLat = burstNames.map((k) => added.get(k)! - t0);
+    watch.abort();
+
+    const rss = await fetch(`http://127.0.0.1:${port}/metrics`)
+      .then((r) => r.text())
+      .then((t) => t.split('\n').find((l) => l.startsWith('ct_operator_process_resident_memory_bytes '))?.split(' ')[1]);
+    const result = {
+      clients: nClients,
+      latency: { jobs: latencyJobs, sendRatePerSec: rate, p50Ms: Math.round(pct(lat, 50)), p99Ms: Math.round(pct(lat, 99)), maxMs: Math.round(Math.max(...lat)) },
+      burst: {
+        jobs: total,
+        sendMs: Math.round(tSent - t0),
+        allCreatedMs: Math.round(tLast - t0),
+        jobsPerSec: Math.round((total / ((tLast - t0) / 1000)) * 10) / 10,
+        p50FromStartMs: Math.round(pct(burstLat, 50)),
+        p99FromStartMs: Math.round(pct(burstLat, 99)),
+      },
+      operatorRssMiB: rss ? Math.round(Number(rss) / 1048576) : undefined,
+    };
+    console.log(JSON.stringify(result, null, 2));
+  } finally {
+    await op.stop();
+    await env.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
