@@ -60,7 +60,7 @@ async function main(): Promise<void> {
       CT_HTTP_PORT: String(port),
       CT_HTTP_HOST: '127.0.0.1',
       CT_NAMESPACE: ns,
-      CT_DISABLE: 'transcodejob,swf-register',
+      CT_DISABLE: 'transcodejob',
       CT_SWF_ENABLED: 'false',
       LOG_LEVEL: 'warn',
     },
@@ -87,8 +87,16 @@ async function main(): Promise<void> {
     await waitFor(
       'all clients Ready',
       async () => {
-        const list = (await objects.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: 'transcodeclients' })) as {
-          items: { metadata: { name: string }; status?: { queues?: { inputUrl?: string }; conditions?: { type: string; status: string }[] } }[];
+        const list = (await objects.listNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace: ns,
+          plural: 'transcodeclients',
+        })) as {
+          items: {
+            metadata: { name: string };
+            status?: { queues?: { inputUrl?: string }; conditions?: { type: string; status: string }[] };
+          }[];
         };
         for (const c of list.items) {
           const ready = c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True');
@@ -121,7 +129,10 @@ async function main(): Promise<void> {
       const at = performance.now();
       sent.set(jobName(client, id), at);
       await sqs.send(
-        new SendMessageCommand({ QueueUrl: inputs.get(client)!, MessageBody: JSON.stringify({ time: epochSeconds(), type: 'START_JOB', job_id: id, data: jobData(i) }) }),
+        new SendMessageCommand({
+          QueueUrl: inputs.get(client)!,
+          MessageBody: JSON.stringify({ time: epochSeconds(), type: 'START_JOB', job_id: id, data: jobData(i) }),
+        }),
       );
       const next = at + 1000 / rate;
       const wait = next - performance.now();
@@ -142,7 +153,10 @@ async function main(): Promise<void> {
           for (let j = b; j < Math.min(burst, b + 10); j++) {
             const id = `burst-${j}`;
             burstNames.push(jobName(client, id));
-            entries.push({ Id: String(j), MessageBody: JSON.stringify({ time: epochSeconds(), type: 'START_JOB', job_id: id, data: jobData(j) }) });
+            entries.push({
+              Id: String(j),
+              MessageBody: JSON.stringify({ time: epochSeconds(), type: 'START_JOB', job_id: id, data: jobData(j) }),
+            });
           }
           await sqs.send(new SendMessageBatchCommand({ QueueUrl: inputs.get(client)!, Entries: entries }));
         }
@@ -156,10 +170,22 @@ async function main(): Promise<void> {
 
     const rss = await fetch(`http://127.0.0.1:${port}/metrics`)
       .then((r) => r.text())
-      .then((t) => t.split('\n').find((l) => l.startsWith('ct_operator_process_resident_memory_bytes '))?.split(' ')[1]);
+      .then(
+        (t) =>
+          t
+            .split('\n')
+            .find((l) => l.startsWith('ct_operator_process_resident_memory_bytes '))
+            ?.split(' ')[1],
+      );
     const result = {
       clients: nClients,
-      latency: { jobs: latencyJobs, sendRatePerSec: rate, p50Ms: Math.round(pct(lat, 50)), p99Ms: Math.round(pct(lat, 99)), maxMs: Math.round(Math.max(...lat)) },
+      latency: {
+        jobs: latencyJobs,
+        sendRatePerSec: rate,
+        p50Ms: Math.round(pct(lat, 50)),
+        p99Ms: Math.round(pct(lat, 99)),
+        maxMs: Math.round(Math.max(...lat)),
+      },
       burst: {
         jobs: total,
         sendMs: Math.round(tSent - t0),

@@ -81,7 +81,7 @@ export class SqsListener implements Runnable {
       this.enqueue(key);
       this.log.info({ client: key, inputUrl }, existing ? 'client queues changed' : 'polling client input queue');
     }
-    for (const [key, t] of this.targets) {
+    for (const key of this.targets.keys()) {
       if (seen.has(key)) continue;
       this.targets.delete(key);
       this.log.info({ client: key }, 'stopped polling client (deleted or not Ready)');

@@ -94,6 +94,7 @@ export function publisherController(deps: PublisherDeps): Controller<TranscodeJo
 
     const end = publishLag.startTimer();
     const sent: string[] = [];
+    let sendError: unknown;
     try {
       for (const p of toSend) {
         await send(outputUrl, p.message);
@@ -107,18 +108,20 @@ export function publisherController(deps: PublisherDeps): Controller<TranscodeJo
           lastProgress.set(p.taskUuid, { at: now, progress: (p.message.data as { activity?: { progress?: number } }).activity?.progress });
         }
       }
-    } finally {
-      // Record what did go out even when a later send failed, so the retry resends only the rest.
-      try {
-        if (sent.length) await record(job, sent);
-      } catch (err) {
-        const entry = sentKeys.get(key);
-        if (entry) entry.unrecorded = true;
-        throw err;
-      } finally {
-        end();
-      }
+    } catch (err) {
+      sendError = err;
     }
+    // Record what did go out even when a later send failed, so the retry resends only the rest.
+    try {
+      if (sent.length) await record(job, sent);
+    } catch (err) {
+      const entry = sentKeys.get(key);
+      if (entry) entry.unrecorded = true;
+      throw err;
+    } finally {
+      end();
+    }
+    if (sendError) throw sendError;
     log.info({ job: key, job_id: job.spec.jobId, sent: toSend.map((p) => p.message.type) }, 'published client messages');
     if (sent.includes(JOB_END_KEY)) for (const t of job.status?.tasks ?? []) lastProgress.delete(t.uuid);
     return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;

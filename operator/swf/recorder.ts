@@ -255,6 +255,7 @@ export class SwfRecorder {
     const swfOf = (t: TaskStatus): TaskSwf => facts.tasks.get(t.uuid) ?? t.swf ?? { activityId: t.uuid };
     try {
       const workflow = await this.ensureWorkflow(job);
+      this.failures.delete(job.metadata.uid ?? '');
       if (!status.workflow?.runId) facts.workflow = workflow;
       const execution = { workflowId: workflow.workflowId, runId: workflow.runId ?? '' };
       const tasks = status.tasks ?? [];
@@ -305,7 +306,6 @@ export class SwfRecorder {
       for (const [uuid, swf] of decided.tasks) facts.tasks.set(uuid, swf);
       if (decided.closed) facts.workflow = { ...workflow, closed: true };
       else if (decided.retry) facts.retryMs = this.cfg.pollBackoffMs;
-      this.failures.delete(job.metadata.uid ?? '');
     } catch (err) {
       // Exponential back-off per job (2 s → 5 min): an SWF outage must not turn into a polling storm.
       const n = (this.failures.get(job.metadata.uid ?? '') ?? 0) + 1;
