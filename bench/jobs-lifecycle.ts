@@ -340,6 +340,7 @@ async function benchRss(dir: string, total: number): Promise<Record<string, unkn
       const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
       return line ? Number(line.split(' ').pop()) : NaN;
     };
+    console.log(`operator started (port ${port}); waiting for its caches`);
     await waitFor('operator caches hold every job', async () => ((await cachedJobs(port)) >= total ? true : undefined), 10 * 60_000, 1000);
     await new Promise((r) => setTimeout(r, 20_000));
     const rss: number[] = [];
@@ -367,6 +368,8 @@ async function cachedJobs(port: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  // The environment's processes and timers are unref'd: keep this process alive until the results are in.
+  const keepAlive = setInterval(() => undefined, 60_000);
   const dir = mkdtempSync(join(tmpdir(), 'ct-bench-jobs-'));
   console.log(`bench dir ${dir}`);
   const mode = values.mode!;
@@ -377,6 +380,7 @@ async function main(): Promise<void> {
   if (mode === 'planning' || mode === 'all') results['planning'] = await benchPlanning(dir, Number(values.jobs), Number(values.runs), swf);
   if (mode === 'rss' || mode === 'all') results['rss'] = await benchRss(dir, Number(values.total));
   console.log(JSON.stringify(results, null, 2));
+  clearInterval(keepAlive);
   process.exit(0);
 }
 

@@ -111,14 +111,24 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 3000));
 
     const added = new Map<string, number>();
-    const watch = await new Watch(kc).watch(
-      `/apis/${GROUP}/${VERSION}/namespaces/${ns}/transcodejobs`,
-      {},
-      (type: string, obj: { metadata: { name: string } }) => {
-        if (type === 'ADDED' && !added.has(obj.metadata.name)) added.set(obj.metadata.name, performance.now());
-      },
-      (err: unknown) => err && console.error('watch ended', err),
-    );
+    // The watch is re-opened whenever it ends (apiserver timeouts, a loaded machine): jobs seen only
+    // by the re-opened watch's initial ADDED events count from that moment (pessimistic, never lost).
+    let watching = true;
+    let current: AbortController | undefined;
+    const openWatch = async (): Promise<void> => {
+      current = await new Watch(kc).watch(
+        `/apis/${GROUP}/${VERSION}/namespaces/${ns}/transcodejobs`,
+        {},
+        (type: string, obj: { metadata: { name: string } }) => {
+          if (type === 'ADDED' && !added.has(obj.metadata.name)) added.set(obj.metadata.name, performance.now());
+        },
+        (err: unknown) => {
+          if (err && (err as { type?: string }).type !== 'aborted') console.error('watch ended:', (err as Error).message);
+          if (watching) setTimeout(() => void openWatch().catch((e: unknown) => console.error('re-opening the watch failed', e)), 200);
+        },
+      );
+    };
+    await openWatch();
 
     // 1. Latency at a steady rate.
     console.log(`latency: ${latencyJobs} jobs at ${rate}/s over ${nClients} clients`);
@@ -166,7 +176,8 @@ async function main(): Promise<void> {
     await waitFor('burst jobs created', async () => (burstNames.every((k) => added.has(k)) ? true : undefined), 600_000, 100);
     const tLast = Math.max(...burstNames.map((k) => added.get(k)!));
     const burstLat = burstNames.map((k) => added.get(k)! - t0);
-    watch.abort();
+    watching = false;
+    current?.abort();
 
     const rss = await fetch(`http://127.0.0.1:${port}/metrics`)
       .then((r) => r.text())

@@ -120,7 +120,7 @@ export class SqsListener implements Runnable {
       const delayMs = await this.pollOnce(t, signal);
       if (signal.aborted) return;
       if (delayMs > 0) {
-        // Back-off after a failed receive, without holding a poller.
+        // Back-off (failed or instant-empty receive), without holding a poller.
         setTimeout(() => this.enqueue(t.key), delayMs).unref();
       } else {
         this.enqueue(t.key);
@@ -131,6 +131,7 @@ export class SqsListener implements Runnable {
   /** One long poll + handling of what it returned; returns how long to wait before polling again. */
   private async pollOnce(t: Target, signal: AbortSignal): Promise<number> {
     let messages: Message[];
+    const started = Date.now();
     try {
       this.stats.receives += 1;
       const res = await this.sqs.send(
@@ -153,7 +154,8 @@ export class SqsListener implements Runnable {
       );
       return delay;
     }
-    if (!messages.length) return 0;
+    // An endpoint that ignores WaitTimeSeconds answers empty at once: never poll one queue in a tight loop.
+    if (!messages.length) return Math.max(0, 1000 - (Date.now() - started));
     // Shutting down, or the client went away (or changed queues) while we waited: hand the messages
     // back at once instead of acting for a client that is no longer served here.
     if (signal.aborted || this.targets.get(t.key) !== t) {
@@ -161,11 +163,16 @@ export class SqsListener implements Runnable {
       return 0;
     }
     const done: Message[] = [];
-    // In order: a client's CANCEL_JOB right after its START_JOB must see the job.
-    for (const m of messages) {
-      this.stats.messages += 1;
-      if (await this.handleOne(t, m)) done.push(m);
-    }
+    // Messages of one job are handled in order (a CANCEL_JOB right after its START_JOB must see the
+    // job); different jobs in parallel.
+    await Promise.all(
+      [...groupByJob(messages).values()].map(async (group) => {
+        for (const m of group) {
+          this.stats.messages += 1;
+          if (await this.handleOne(t, m)) done.push(m);
+        }
+      }),
+    );
     await this.deleteAll(t, done);
     return 0;
   }
@@ -232,4 +239,23 @@ export class SqsListener implements Runnable {
       );
     }
   }
+}
+
+/** Messages grouped by the job they name (unreadable ones and job-less commands each on their own). */
+function groupByJob(messages: Message[]): Map<string, Message[]> {
+  const groups = new Map<string, Message[]>();
+  messages.forEach((m, i) => {
+    let key = `#${i}`;
+    try {
+      const v = JSON.parse(m.Body ?? '') as { job_id?: unknown; jobId?: unknown };
+      const id = v.job_id ?? v.jobId;
+      if (typeof id === 'string') key = `job:${id}`;
+    } catch {
+      // not JSON: the handler rejects it on its own
+    }
+    const g = groups.get(key);
+    if (g) g.push(m);
+    else groups.set(key, [m]);
+  });
+  return groups;
 }

@@ -15,7 +15,7 @@ let h: Harness;
 let c: TestClient;
 
 beforeAll(async () => {
-  h = await setUp('sqs-life');
+  h = await setUp('sqs-life', { CT_STALL_SECONDS: '4' });
   c = await createClient(h, 'client-l');
   await uploadClip(h, c);
 }, 180_000);
@@ -138,4 +138,72 @@ test('every transition of a job reaches the client in order, once, with the SWF 
   );
   await h.restart();
   expect(await drain(c, 5000)).toEqual([]);
+});
+
+test('a silent runner → ACTIVITY_TIMEOUT; 5 failures → ACTIVITY_FAILED TRANSCODE_FAIL; nothing succeeded → JOB_FAILED', async () => {
+  const data: JobDescription = {
+    input_type: 'VIDEO',
+    input_bucket: c.inputBucket,
+    input_file: 'uploads/clip.mp4',
+    outputs: [
+      { output_type: 'VIDEO', output_bucket: c.outputBucket, output_file: 'fail/sd.mp4', preset: '480p-16.9-generic' },
+      { output_type: 'THUMB', output_bucket: c.outputBucket, output_file: 'fail/poster.jpg', size: '320x180' },
+    ],
+  };
+  const jobId = await c.ct.startJob(data, 'fail-1');
+  const name = jobName(c.name, jobId);
+  const job = await waitFor(
+    'tasks planned',
+    async () => {
+      const j = await getJob(h, c.name, jobId);
+      return j?.status?.phase === 'Running' && j.status.tasks?.length === 2 ? j : undefined;
+    },
+    60_000,
+    250,
+  );
+  const [t0, t1] = job.status!.tasks!.map((t) => t.uuid) as [string, string];
+  const runner = new FakeRunner(h.kc, awsClients(h.info).s3, h.ns);
+  // Accepted, then silence: the stall watchdog takes the task back.
+  await runner.accept(name, t1);
+  await waitFor(
+    'watchdog take-back',
+    async () => {
+      const t = (await getJob(h, c.name, jobId))!.status!.tasks!.find((x) => x.uuid === t1)!;
+      return t.state === 1 && (t.timeouts ?? 0) >= 1 ? t : undefined;
+    },
+    60_000,
+    250,
+  );
+  for (const uuid of [t0, t1]) {
+    for (let i = 1; i <= 5; i++) {
+      await runner.accept(name, uuid);
+      await runner.error(name, uuid, `ffmpeg exited with 1 (attempt ${i})`);
+    }
+  }
+  const msgs = await collect(c, (m) => m.job_id === jobId && (m.type === 'JOB_FAILED' || m.type === 'JOB_COMPLETED'), 90_000);
+  const mine = msgs.filter((m) => m.job_id === jobId);
+  const last = mine[mine.length - 1]!;
+  expect(last.type).toBe('JOB_FAILED');
+  expect(last.data).toMatchObject({
+    reason: 'TRANSCODE_FAIL',
+    outputs: [
+      { index: 0, status: 'Failed', reason: 'TRANSCODE_FAIL' },
+      { index: 1, status: 'Failed', reason: 'TRANSCODE_FAIL' },
+    ],
+  });
+  const timeouts = mine.filter((m) => m.type === 'ACTIVITY_TIMEOUT');
+  expect(timeouts.map((m) => activityOf(m))).toEqual([
+    expect.objectContaining({ activityId: t1, status: 'TIMED_OUT', timeoutType: 'HEARTBEAT' }),
+  ]);
+  for (const uuid of [t0, t1]) {
+    const failed = mine.filter((m) => m.type === 'ACTIVITY_FAILED' && activityOf(m)?.activityId === uuid);
+    expect(failed).toHaveLength(1);
+    expect(activityOf(failed[0]!)).toMatchObject({ reason: 'TRANSCODE_FAIL', details: 'ffmpeg exited with 1 (attempt 5)' });
+    const seq = mine.filter((m) => activityOf(m)?.activityId === uuid).map((m) => m.type);
+    expect(seq[seq.length - 1]).toBe('ACTIVITY_FAILED');
+    expect(seq).not.toContain('ACTIVITY_COMPLETED');
+  }
+  // The timeout sits between the silent attempt's start and the next attempt's start.
+  const t1seq = mine.filter((m) => activityOf(m)?.activityId === t1).map((m) => m.type);
+  expect(t1seq.slice(0, 3)).toEqual(['ACTIVITY_STARTED', 'ACTIVITY_PREPARING', 'ACTIVITY_TIMEOUT']);
 });
