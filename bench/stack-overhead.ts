@@ -27,7 +27,10 @@ const seconds = Number(process.argv[3] ?? 60);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function direct(clip: string, dir: string): Promise<number> {
-  const enc = resolveVideoEncoding({ output_type: 'VIDEO', output_bucket: 'x-bench', output_file: 'out.mp4', preset: '720p-generic' }, { width: 1280, height: 720 });
+  const enc = resolveVideoEncoding(
+    { output_type: 'VIDEO', output_bucket: 'x-bench', output_file: 'out.mp4', preset: '720p-generic' },
+    { width: 1280, height: 720 },
+  );
   if (!enc.ok) throw new Error(enc.details);
   const work = join(dir, `direct-${Date.now()}`);
   mkdirSync(work, { recursive: true });
@@ -48,7 +51,8 @@ async function direct(clip: string, dir: string): Promise<number> {
         copyFileSync(clip, f);
         return f;
       },
-      ffmpeg: (cmd, label, totalSec) => runCommand(cmd, { label, settings, signal, logger, ...(totalSec !== undefined ? { totalSec } : {}) }),
+      ffmpeg: (cmd, label, totalSec) =>
+        runCommand(cmd, { label, settings, signal, logger, ...(totalSec !== undefined ? { totalSec } : {}) }),
     },
     { input: { videoFileUrl: '/in', hasAudio: true }, output: { encoding: enc.value, fileName: 'out.mp4' } },
   );
@@ -66,21 +70,48 @@ async function main(): Promise<void> {
     const kc = new KubeConfig();
     kc.loadFromFile(env.info.kubeconfig);
     await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: ns } } });
-    const c = await prepareComponents(env.info, { dir, namespace: ns, env: { CT_NAMESPACE: ns, CT_LEASE_NAMESPACE: ns, LOG_LEVEL: 'warn' } });
+    const c = await prepareComponents(env.info, {
+      dir,
+      namespace: ns,
+      env: { CT_NAMESPACE: ns, CT_LEASE_NAMESPACE: ns, LOG_LEVEL: 'warn' },
+    });
     await c.startOperator();
     await c.startApiServer();
     c.startRunner('bench-runner', { CT_RUNNER_CONCURRENCY: '1' });
     const objects = kc.makeApiClient(CustomObjectsApi);
     await objects.createNamespacedCustomObject({
-      group: GROUP, version: VERSION, namespace: ns, plural: 'transcodeclients',
-      body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'TranscodeClient', metadata: { name: 'bench' }, spec: { principal: '123456789012' } },
+      group: GROUP,
+      version: VERSION,
+      namespace: ns,
+      plural: 'transcodeclients',
+      body: {
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind: 'TranscodeClient',
+        metadata: { name: 'bench' },
+        spec: { principal: '123456789012' },
+      },
     });
-    const status = await waitFor('client Ready', async () => {
-      const o = (await objects.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: 'transcodeclients', name: 'bench' })) as {
-        status?: { conditions?: { type: string; status: string }[]; queues?: { inputUrl: string; outputUrl: string }; buckets?: { input: string; output: string } };
-      };
-      return o.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') ? o.status : undefined;
-    }, 120_000, 500);
+    const status = await waitFor(
+      'client Ready',
+      async () => {
+        const o = (await objects.getNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace: ns,
+          plural: 'transcodeclients',
+          name: 'bench',
+        })) as {
+          status?: {
+            conditions?: { type: string; status: string }[];
+            queues?: { inputUrl: string; outputUrl: string };
+            buckets?: { input: string; output: string };
+          };
+        };
+        return o.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') ? o.status : undefined;
+      },
+      120_000,
+      500,
+    );
     const clip = await generateClip(join(dir, 'clip.mp4'), { durationSec: seconds, width: 1280, height: 720, fps: 30 });
     const s3 = new S3Client(s3Config());
     await s3.send(new PutObjectCommand({ Bucket: status.buckets!.input, Key: 'bench/clip.mp4', Body: readFileSync(clip) }));
@@ -88,20 +119,35 @@ async function main(): Promise<void> {
 
     const a: number[] = [];
     const b: number[] = [];
-    const phases: Record<string, number[]> = { 'sqs→job created': [], 'created→tasks planned (probe)': [], 'planned→runner accepted': [], 'accepted→success received': [], 'success→result stored': [], 'stored→JOB_COMPLETED': [] };
+    const phases: Record<string, number[]> = {
+      'sqs→job created': [],
+      'created→tasks planned (probe)': [],
+      'planned→runner accepted': [],
+      'accepted→success received': [],
+      'success→result stored': [],
+      'stored→JOB_COMPLETED': [],
+    };
     // Warm-up: one stack job (first ffprobe/ffmpeg start, connections, SWF registration).
     for (let round = 0; round <= rounds; round++) {
       const sent = Date.now();
       const jobId = await client.startJob({
-        input_type: 'VIDEO', input_bucket: status.buckets!.input, input_file: 'bench/clip.mp4',
-        outputs: [{ output_type: 'VIDEO', output_bucket: status.buckets!.output, output_file: `bench/out-${round}.mp4`, preset: '720p-generic' }],
+        input_type: 'VIDEO',
+        input_bucket: status.buckets!.input,
+        input_file: 'bench/clip.mp4',
+        outputs: [
+          { output_type: 'VIDEO', output_bucket: status.buckets!.output, output_file: `bench/out-${round}.mp4`, preset: '720p-generic' },
+        ],
       });
       let end = 0;
       for await (const m of client.messages({ jobId, untilDone: true, waitSeconds: 1 })) {
         if (m.type === 'JOB_COMPLETED' || m.type === 'JOB_FAILED') end = Date.now();
         if (m.type === 'JOB_FAILED') throw new Error(`bench job failed: ${JSON.stringify(m)}`);
       }
-      const job = ((await objects.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: 'transcodejobs' })) as { items: TranscodeJob[] }).items.find((j) => j.spec.jobId === jobId)!;
+      const job = (
+        (await objects.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: 'transcodejobs' })) as {
+          items: TranscodeJob[];
+        }
+      ).items.find((j) => j.spec.jobId === jobId)!;
       if (round === 0) {
         console.log(`warm-up stack job: ${(end - sent) / 1000}s`);
         continue;

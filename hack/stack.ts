@@ -126,7 +126,13 @@ async function runExampleJob(info: StackInfo): Promise<void> {
   const objects = kc.makeApiClient(CustomObjectsApi);
   const client = parse(readFileSync(join(REPO_ROOT, 'examples', 'transcodeclient.yaml'), 'utf8')) as Record<string, unknown>;
   try {
-    await objects.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NAMESPACE, plural: 'transcodeclients', body: client });
+    await objects.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: NAMESPACE,
+      plural: 'transcodeclients',
+      body: client,
+    });
     say('applied examples/transcodeclient.yaml (TranscodeClient "demo")');
   } catch (err) {
     if (statusOf(err) !== 409) throw err;
@@ -135,7 +141,13 @@ async function runExampleJob(info: StackInfo): Promise<void> {
   const status = await waitFor(
     'TranscodeClient demo to be Ready',
     async () => {
-      const obj = (await objects.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NAMESPACE, plural: 'transcodeclients', name: 'demo' })) as { status?: ClientStatus };
+      const obj = (await objects.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: NAMESPACE,
+        plural: 'transcodeclients',
+        name: 'demo',
+      })) as { status?: ClientStatus };
       const ready = obj.status?.conditions?.find((c) => c.type === 'Ready');
       const line = ready ? `${ready.status} ${ready.reason}: ${ready.message}` : 'no status yet';
       if (line !== last) say(`  client demo Ready=${line}`);
@@ -153,22 +165,55 @@ async function runExampleJob(info: StackInfo): Promise<void> {
   // A generated 10 s 720p clip, uploaded to the client's input bucket.
   const clip = join(STACK_DIR, 'clip.mp4');
   if (!existsSync(clip)) {
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30:duration=10', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=10', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', clip]);
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=1280x720:rate=30:duration=10',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:duration=10',
+      '-c:v',
+      'libx264',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:a',
+      'aac',
+      '-shortest',
+      clip,
+    ]);
   }
   const settings = awsSettingsFromEnv();
   const s3 = new S3Client(s3Config(settings));
-  await s3.send(new PutObjectCommand({ Bucket: inBucket, Key: 'uploads/clip.mp4', Body: createReadStream(clip), ContentLength: statSync(clip).size }));
+  await s3.send(
+    new PutObjectCommand({ Bucket: inBucket, Key: 'uploads/clip.mp4', Body: createReadStream(clip), ContentLength: statSync(clip).size }),
+  );
   say(`uploaded a generated 10 s 1280x720 clip to s3://${inBucket}/uploads/clip.mp4`);
 
   const jobId = `demo-${Date.now().toString(36)}`;
-  const data = JSON.parse(readFileSync(join(REPO_ROOT, 'examples', 'start-job.json'), 'utf8').replaceAll('ct-default-demo-input', inBucket).replaceAll('ct-default-demo-output', outBucket).replaceAll('clip/', `${jobId}/`));
+  const data = JSON.parse(
+    readFileSync(join(REPO_ROOT, 'examples', 'start-job.json'), 'utf8')
+      .replaceAll('ct-default-demo-input', inBucket)
+      .replaceAll('ct-default-demo-output', outBucket)
+      .replaceAll('clip/', `${jobId}/`),
+  );
   const sqs = new SQSClient(clientConfig(settings));
-  await sqs.send(new SendMessageCommand({ QueueUrl: inputUrl, MessageBody: JSON.stringify({ time: Date.now() / 1000, type: 'START_JOB', job_id: jobId, data }) }));
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: inputUrl,
+      MessageBody: JSON.stringify({ time: Date.now() / 1000, type: 'START_JOB', job_id: jobId, data }),
+    }),
+  );
   say(`sent START_JOB ${jobId} to ${inputUrl}; messages from ${outputUrl}:`);
 
   const deadline = Date.now() + 15 * 60_000;
   for (;;) {
-    if (Date.now() > deadline) throw new Error(`job ${jobId} did not finish within 15 minutes; see ${info.logs['operator']} and ${info.logs['runner']}`);
+    if (Date.now() > deadline)
+      throw new Error(`job ${jobId} did not finish within 15 minutes; see ${info.logs['operator']} and ${info.logs['runner']}`);
     const res = await sqs.send(new ReceiveMessageCommand({ QueueUrl: outputUrl, WaitTimeSeconds: 5, MaxNumberOfMessages: 10 }));
     for (const m of res.Messages ?? []) {
       let msg: { type?: string; job_id?: string; data?: Record<string, unknown> };
@@ -180,7 +225,8 @@ async function runExampleJob(info: StackInfo): Promise<void> {
       if (msg.job_id !== jobId) continue;
       await sqs.send(new DeleteMessageCommand({ QueueUrl: outputUrl, ReceiptHandle: m.ReceiptHandle! }));
       const activity = msg.data?.['activity'] as { activityId?: string; progress?: number; reason?: string; details?: string } | undefined;
-      const extra = activity?.progress !== undefined ? ` ${activity.progress}%` : activity?.reason ? ` ${activity.reason}: ${activity.details}` : '';
+      const extra =
+        activity?.progress !== undefined ? ` ${activity.progress}%` : activity?.reason ? ` ${activity.reason}: ${activity.details}` : '';
       say(`  ${msg.type}${activity?.activityId ? ` ${activity.activityId.slice(0, 8)}` : ''}${extra}`);
       if (msg.type === 'JOB_COMPLETED' || msg.type === 'JOB_FAILED' || msg.type === 'JOB_CANCELED') {
         await printOutcome(objects, jobId, msg);
@@ -190,14 +236,29 @@ async function runExampleJob(info: StackInfo): Promise<void> {
   }
 }
 
-async function printOutcome(objects: CustomObjectsApi, jobId: string, msg: { type?: string; data?: Record<string, unknown> }): Promise<void> {
-  const list = (await objects.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NAMESPACE, plural: 'transcodejobs' })) as {
-    items: { metadata: { name: string }; spec: { jobId: string }; status?: { phase?: string; outputs?: { type: string; status: string; bucket?: string; keys?: string[]; reason?: string }[] } }[];
+async function printOutcome(
+  objects: CustomObjectsApi,
+  jobId: string,
+  msg: { type?: string; data?: Record<string, unknown> },
+): Promise<void> {
+  const list = (await objects.listNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: NAMESPACE,
+    plural: 'transcodejobs',
+  })) as {
+    items: {
+      metadata: { name: string };
+      spec: { jobId: string };
+      status?: { phase?: string; outputs?: { type: string; status: string; bucket?: string; keys?: string[]; reason?: string }[] };
+    }[];
   };
   const job = list.items.find((j) => j.spec.jobId === jobId);
   say(`\n${msg.type}: TranscodeJob ${job?.metadata.name ?? '?'} phase ${job?.status?.phase ?? '?'}`);
   for (const o of job?.status?.outputs ?? []) {
-    say(`  ${o.type.padEnd(5)} ${o.status.padEnd(9)} ${(o.keys ?? []).map((k) => `s3://${o.bucket}/${k}`).join(' ')}${o.reason ? ` (${o.reason})` : ''}`);
+    say(
+      `  ${o.type.padEnd(5)} ${o.status.padEnd(9)} ${(o.keys ?? []).map((k) => `s3://${o.bucket}/${k}`).join(' ')}${o.reason ? ` (${o.reason})` : ''}`,
+    );
   }
   if (msg.type !== 'JOB_COMPLETED') process.exitCode = 1;
 }

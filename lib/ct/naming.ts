@@ -17,5 +17,7 @@ export function jobName(clientName: string, jobId: string): string {
 
 /** Label values are limited to 63 chars of [A-Za-z0-9._-]; job ids fit the charset but not the length. */
 export function jobIdLabel(jobId: string): string {
-  return jobId.length <= 63 ? jobId.replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, 'x') : createHash('sha256').update(jobId).digest('hex').slice(0, 63);
+  return jobId.length <= 63
+    ? jobId.replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, 'x')
+    : createHash('sha256').update(jobId).digest('hex').slice(0, 63);
 }

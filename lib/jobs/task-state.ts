@@ -19,7 +19,13 @@ export const STATE_LABELS: Record<TaskStateId, string> = {
   9: 'Completing',
 };
 
-const TERMINAL = new Set<number>([TaskState.COMPLETED, TaskState.ERRORED, TaskState.CANCELLED, TaskState.PARENT_ERRORED, TaskState.PARENT_CANCELLED]);
+const TERMINAL = new Set<number>([
+  TaskState.COMPLETED,
+  TaskState.ERRORED,
+  TaskState.CANCELLED,
+  TaskState.PARENT_ERRORED,
+  TaskState.PARENT_CANCELLED,
+]);
 
 export function isTerminal(state: number): boolean {
   return TERMINAL.has(state);
@@ -47,7 +53,13 @@ function resetToPending(task: TaskStatus, now: string): void {
 }
 
 /** Runner takes a pending task. */
-export function acceptTask(status: TranscodeJobStatus, uuid: string, runner: { id?: string; name: string }, jobTokenHash: string, now: string): TransitionResult {
+export function acceptTask(
+  status: TranscodeJobStatus,
+  uuid: string,
+  runner: { id?: string; name: string },
+  jobTokenHash: string,
+  now: string,
+): TransitionResult {
   const task = find(status, uuid);
   if (!task) return { ok: false, error: 'unknown_task' };
   if (task.state !== TaskState.PENDING) return { ok: false, error: 'not_pending', task };
@@ -80,7 +92,13 @@ export function abortTask(status: TranscodeJobStatus, uuid: string, now: string)
 }
 
 /** Runner reports a failure: retried until MAX_FAILURES, then errored with its children. */
-export function errorTask(status: TranscodeJobStatus, uuid: string, message: string, now: string, maxFailures = MAX_FAILURES): TransitionResult {
+export function errorTask(
+  status: TranscodeJobStatus,
+  uuid: string,
+  message: string,
+  now: string,
+  maxFailures = MAX_FAILURES,
+): TransitionResult {
   const task = find(status, uuid);
   if (!task) return { ok: false, error: 'unknown_task' };
   if (task.state !== TaskState.PROCESSING) return { ok: false, error: 'not_processing', task };
@@ -110,7 +128,12 @@ export function startCompleting(status: TranscodeJobStatus, uuid: string, now: s
 }
 
 /** Result stored: completed, and children waiting for it become pending. */
-export function completeTask(status: TranscodeJobStatus, uuid: string, result: NonNullable<TaskStatus['result']>, now: string): TransitionResult {
+export function completeTask(
+  status: TranscodeJobStatus,
+  uuid: string,
+  result: NonNullable<TaskStatus['result']>,
+  now: string,
+): TransitionResult {
   const task = find(status, uuid);
   if (!task) return { ok: false, error: 'unknown_task' };
   if (task.state !== TaskState.COMPLETING && task.state !== TaskState.PROCESSING) return { ok: false, error: 'not_processing', task };

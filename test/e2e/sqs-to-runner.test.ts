@@ -56,7 +56,14 @@ test('a START_JOB with VIDEO (2 presets), THUMB (snapshot + intervals), AUDIO an
 
   const [job] = (await listJobs(stack)).filter((j) => j.spec.jobId === jobId);
   expect(job?.status?.phase).toBe('Succeeded');
-  expect(job?.status?.outputs?.map((o) => o.status)).toEqual(['Succeeded', 'Succeeded', 'Succeeded', 'Succeeded', 'Succeeded', 'Succeeded']);
+  expect(job?.status?.outputs?.map((o) => o.status)).toEqual([
+    'Succeeded',
+    'Succeeded',
+    'Succeeded',
+    'Succeeded',
+    'Succeeded',
+    'Succeeded',
+  ]);
 
   const d = join(stack.dir, 'out');
   const small = await probe(await download(stack, out, 'job/small.mp4', join(d, 'small.mp4')));
@@ -68,7 +75,12 @@ test('a START_JOB with VIDEO (2 presets), THUMB (snapshot + intervals), AUDIO an
   expect(Math.abs(sd.durationSec - 20)).toBeLessThanOrEqual(0.1);
   const poster = await probe(await download(stack, out, 'job/poster.jpg', join(d, 'poster.jpg')));
   expect([poster.width, poster.height]).toEqual([320, 240]);
-  expect(await listKeys(stack, out, 'job/thumbs/')).toEqual(['job/thumbs/t000001.jpg', 'job/thumbs/t000002.jpg', 'job/thumbs/t000003.jpg', 'job/thumbs/t000004.jpg']);
+  expect(await listKeys(stack, out, 'job/thumbs/')).toEqual([
+    'job/thumbs/t000001.jpg',
+    'job/thumbs/t000002.jpg',
+    'job/thumbs/t000003.jpg',
+    'job/thumbs/t000004.jpg',
+  ]);
   const audio = await probe(await download(stack, out, 'job/audio.m4a', join(d, 'audio.m4a')));
   expect([audio.hasVideo, audio.audioCodec]).toEqual([false, 'aac']);
   expect(Math.abs(audio.durationSec - 20)).toBeLessThanOrEqual(0.1);
@@ -76,7 +88,12 @@ test('a START_JOB with VIDEO (2 presets), THUMB (snapshot + intervals), AUDIO an
   // The HLS ladder, read end to end over HTTP by ffmpeg from the master playlist.
   const master = `${envInfo().awsEndpoint}/${out}/job/hls/master.m3u8`;
   const hls = await probe(master);
-  expect(hls.streams.filter((s) => s.codec_type === 'video').map((s) => s.height).sort()).toEqual([240, 360, 480]);
+  expect(
+    hls.streams
+      .filter((s) => s.codec_type === 'video')
+      .map((s) => s.height)
+      .sort(),
+  ).toEqual([240, 360, 480]);
   execFileSync('ffmpeg', ['-v', 'error', '-i', master, '-map', '0:v:0', '-f', 'null', '-'], { timeout: 120_000 });
   runner.child.kill('SIGTERM');
   await runner.exited;
@@ -107,7 +124,11 @@ test('a runner killed mid-task: the task goes back to pending and a second runne
   );
   // kill -9 the runner process itself (not its supervisor): no abort reaches the server, so the
   // stall watchdog must take the task back.
-  const pid = Number(execFileSync('pgrep', ['-P', String(first.pid), '-f', 'dist/runner/main.js'], { encoding: 'utf8' }).trim().split('\n')[0]);
+  const pid = Number(
+    execFileSync('pgrep', ['-P', String(first.pid), '-f', 'dist/runner/main.js'], { encoding: 'utf8' })
+      .trim()
+      .split('\n')[0],
+  );
   process.kill(pid, 'SIGKILL');
   await waitFor(
     'the watchdog to put the task back to pending',
@@ -136,7 +157,10 @@ test('two runners with concurrency 2 share 8 jobs; no task is done twice', async
   const clip = await generateClip(join(stack.dir, 'clip-short.mp4'), { durationSec: 4, width: 320, height: 240 });
   await putFile(stack, buckets.input!, 'in/short.mp4', clip);
   const client = new CtClient({ inputQueueUrl: queues.inputUrl!, outputQueueUrl: queues.outputUrl! });
-  const runners = [stack.components.startRunner('twin-a', { CT_RUNNER_CONCURRENCY: '2' }), stack.components.startRunner('twin-b', { CT_RUNNER_CONCURRENCY: '2' })];
+  const runners = [
+    stack.components.startRunner('twin-a', { CT_RUNNER_CONCURRENCY: '2' }),
+    stack.components.startRunner('twin-b', { CT_RUNNER_CONCURRENCY: '2' }),
+  ];
   const ids: string[] = [];
   for (let i = 0; i < 8; i++) {
     ids.push(

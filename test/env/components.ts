@@ -46,7 +46,10 @@ export async function prepareComponents(info: EnvironmentInfo, opts: ComponentOp
   try {
     await kc.makeApiClient(CoreV1Api).createNamespacedSecret({
       namespace,
-      body: { metadata: { name: `runner-registration-${randomBytes(3).toString('hex')}`, labels: { [LABEL_REGISTRATION_TOKEN]: 'true' } }, stringData: { token: registrationToken } },
+      body: {
+        metadata: { name: `runner-registration-${randomBytes(3).toString('hex')}`, labels: { [LABEL_REGISTRATION_TOKEN]: 'true' } },
+        stringData: { token: registrationToken },
+      },
     });
   } catch (err) {
     if (statusOf(err) !== 409) throw err;
@@ -56,7 +59,11 @@ export async function prepareComponents(info: EnvironmentInfo, opts: ComponentOp
     const file = join(REPO_ROOT, 'dist', script);
     if (!existsSync(file)) throw new Error(`${file} is missing: run npm run build`);
     logs[name] = join(opts.dir, `${name}.log`);
-    const p = spawnManaged(name, process.execPath, [file], { logFile: logs[name]!, env: { ...base, ...env }, ...(opts.parentPid ? { parentPid: opts.parentPid } : {}) });
+    const p = spawnManaged(name, process.execPath, [file], {
+      logFile: logs[name]!,
+      env: { ...base, ...env },
+      ...(opts.parentPid ? { parentPid: opts.parentPid } : {}),
+    });
     processes.push(p);
     return p;
   };
@@ -72,21 +79,41 @@ export async function prepareComponents(info: EnvironmentInfo, opts: ComponentOp
     processes,
     async startOperator(name = 'operator', env = {}) {
       const port = await freePort();
-      const p = spawnNode(name, 'operator/main.js', { CT_HTTP_PORT: String(port), CT_STACK_PRINCIPAL: 'arn:aws:iam::123456789012:root', CT_OPERATOR_ID: name, ...env });
-      await waitFor(`${name} /healthz`, async () => {
-        if (p.child.exitCode !== null) throw new Error(`${name} exited; see ${p.logFile}`);
-        return (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok ? true : undefined;
-      }, 60_000, 300);
+      const p = spawnNode(name, 'operator/main.js', {
+        CT_HTTP_PORT: String(port),
+        CT_STACK_PRINCIPAL: 'arn:aws:iam::123456789012:root',
+        CT_OPERATOR_ID: name,
+        ...env,
+      });
+      await waitFor(
+        `${name} /healthz`,
+        async () => {
+          if (p.child.exitCode !== null) throw new Error(`${name} exited; see ${p.logFile}`);
+          return (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok ? true : undefined;
+        },
+        60_000,
+        300,
+      );
       return p;
     },
     async startApiServer(name = 'api-server', env = {}) {
       const port = name === 'api-server' ? apiPort : await freePort();
       const url = `http://127.0.0.1:${port}`;
-      const p = spawnNode(name, 'api-server/main.js', { CT_HTTP_PORT: String(port), CT_PUBLIC_URL: url, CT_ADMIN_TOKEN: adminToken, ...env });
-      await waitFor(`${name} /readyz`, async () => {
-        if (p.child.exitCode !== null) throw new Error(`${name} exited; see ${p.logFile}`);
-        return (await fetch(`${url}/readyz`).catch(() => undefined))?.ok ? true : undefined;
-      }, 60_000, 300);
+      const p = spawnNode(name, 'api-server/main.js', {
+        CT_HTTP_PORT: String(port),
+        CT_PUBLIC_URL: url,
+        CT_ADMIN_TOKEN: adminToken,
+        ...env,
+      });
+      await waitFor(
+        `${name} /readyz`,
+        async () => {
+          if (p.child.exitCode !== null) throw new Error(`${name} exited; see ${p.logFile}`);
+          return (await fetch(`${url}/readyz`).catch(() => undefined))?.ok ? true : undefined;
+        },
+        60_000,
+        300,
+      );
       return { proc: p, url };
     },
     startRunner(name, env = {}) {

@@ -8,12 +8,14 @@ import { statusOf } from '../../lib/kube/client.js';
 
 export function loadCrds(): V1CustomResourceDefinition[] {
   const dir = join(REPO_ROOT, 'crds');
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.yaml'))
-    // The typed client serializes model properties (x_kubernetes_validations, _default), so raw YAML
-    // keys like `x-kubernetes-validations` or `default` must go through the library's deserializer (loadYaml) first or
-    // they are silently dropped.
-    .map((f) => loadYaml<V1CustomResourceDefinition>(readFileSync(join(dir, f), 'utf8')));
+  return (
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      // The typed client serializes model properties (x_kubernetes_validations, _default), so raw YAML
+      // keys like `x-kubernetes-validations` or `default` must go through the library's deserializer (loadYaml) first or
+      // they are silently dropped.
+      .map((f) => loadYaml<V1CustomResourceDefinition>(readFileSync(join(dir, f), 'utf8')))
+  );
 }
 
 export async function installCrds(kc: KubeConfig): Promise<string[]> {

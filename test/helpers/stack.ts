@@ -43,7 +43,11 @@ export async function startStack(prefix: string, env: Record<string, string> = {
   return { ns, dir, kc, objects: kc.makeApiClient(CustomObjectsApi), s3: new S3Client(s3Config()), components };
 }
 
-export async function readyClient(stack: Stack, name: string, spec: Record<string, unknown> = {}): Promise<Required<Pick<TranscodeClientStatus, 'queues' | 'buckets'>>> {
+export async function readyClient(
+  stack: Stack,
+  name: string,
+  spec: Record<string, unknown> = {},
+): Promise<Required<Pick<TranscodeClientStatus, 'queues' | 'buckets'>>> {
   await stack.objects.createNamespacedCustomObject({
     group: GROUP,
     version: VERSION,
@@ -54,11 +58,19 @@ export async function readyClient(stack: Stack, name: string, spec: Record<strin
   return waitFor(
     `TranscodeClient ${name} Ready`,
     async () => {
-      const c = (await stack.objects.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: stack.ns, plural: 'transcodeclients', name })) as {
+      const c = (await stack.objects.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: stack.ns,
+        plural: 'transcodeclients',
+        name,
+      })) as {
         status?: TranscodeClientStatus;
       };
       const ready = c.status?.conditions?.find((x) => x.type === 'Ready');
-      return ready?.status === 'True' && c.status?.queues && c.status.buckets ? { queues: c.status.queues, buckets: c.status.buckets } : undefined;
+      return ready?.status === 'True' && c.status?.queues && c.status.buckets
+        ? { queues: c.status.queues, buckets: c.status.buckets }
+        : undefined;
     },
     90_000,
     300,
@@ -66,7 +78,12 @@ export async function readyClient(stack: Stack, name: string, spec: Record<strin
 }
 
 export async function listJobs(stack: Stack): Promise<TranscodeJob[]> {
-  const list = (await stack.objects.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: stack.ns, plural: 'transcodejobs' })) as { items: TranscodeJob[] };
+  const list = (await stack.objects.listNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: stack.ns,
+    plural: 'transcodejobs',
+  })) as { items: TranscodeJob[] };
   return list.items;
 }
 

@@ -21,7 +21,11 @@ test.each([
   ['bad bitrate', (d: any) => (d.outputs[0].video_bitrate = '2M'), '/outputs/0/video_bitrate: must match pattern'],
   ['bad bucket', (d: any) => (d.input_bucket = 'a'), '/input_bucket: must NOT have fewer than 3 characters'],
   ['no outputs', (d: any) => (d.outputs = []), '/outputs: must NOT have fewer than 1 items'],
-  ['watermark opacity above 1', (d: any) => (d.outputs[0].watermark = { input_bucket: 'abc', input_file: 'w.png', opacity: 2 }), '/outputs/0/watermark/opacity'],
+  [
+    'watermark opacity above 1',
+    (d: any) => (d.outputs[0].watermark = { input_bucket: 'abc', input_file: 'w.png', opacity: 2 }),
+    '/outputs/0/watermark/opacity',
+  ],
 ])('%s is rejected naming the field', (_what, mutate, expected) => {
   const data = example();
   mutate(data);
