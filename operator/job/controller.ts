@@ -18,6 +18,7 @@ import { TaskState, type TranscodeJob, type TranscodeJobStatus, type OutputStatu
 import type { TranscodeClient } from '../../lib/schema/transcode-client.js';
 import { probeObject, checkInput, ProbeError } from '../../lib/media/probe.js';
 import type { CacheReader, ObjectKey } from '../runtime/cache.js';
+import type { EventRecorder } from '../runtime/events.js';
 import { objectKey } from '../runtime/cache.js';
 import type { Controller, ReconcileResult } from '../runtime/controller.js';
 import { setCondition } from '../runtime/conditions.js';
@@ -53,6 +54,8 @@ export interface JobControllerOptions {
   progressWriteMs?: number;
   concurrency?: number;
   now?: () => number;
+  /** Kubernetes Events on the jobs (planned, rejected, finished). */
+  events?: EventRecorder;
 }
 
 export function stallMsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
@@ -62,6 +65,16 @@ export function stallMsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   if (!Number.isFinite(n) || n <= 0 || n > 86400)
     throw new Error(`invalid CT_STALL_SECONDS ${JSON.stringify(raw)}: must be seconds between 0 and 86400`);
   return Math.round(n * 1000);
+}
+
+/** Parallel job reconciles (CT_JOB_CONCURRENCY, default 4): probes and SWF calls are mostly waiting. */
+export function concurrencyFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env['CT_JOB_CONCURRENCY'];
+  if (raw === undefined || raw === '') return 4;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 256)
+    throw new Error(`invalid CT_JOB_CONCURRENCY ${JSON.stringify(raw)}: must be an integer between 1 and 256`);
+  return n;
 }
 
 const ACTIVE_PHASES = new Set(['Probing', 'Running']);
@@ -351,8 +364,20 @@ export class JobController implements Controller<TranscodeJob> {
       );
     });
     jobsPlanned.inc();
-    if (failure) log.info({ reason: failure.reason, message: failure.message }, 'input rejected');
-    else log.info({ tasks: plan?.tasks.length, outputs: plan?.outputs.map((o) => o.status) }, 'job planned');
+    if (failure) {
+      log.info({ reason: failure.reason, message: failure.message }, 'input rejected');
+      void this.o.events?.record(job, 'Warning', failure.reason, failure.message);
+    } else {
+      log.info({ tasks: plan?.tasks.length, outputs: plan?.outputs.map((o) => o.status) }, 'job planned');
+      const failed = plan?.outputs.filter((o) => o.status === 'Failed') ?? [];
+      void this.o.events?.record(
+        job,
+        failed.length ? 'Warning' : 'Normal',
+        'Planned',
+        `${plan?.tasks.length ?? 0} runner tasks for ${plan?.outputs.length ?? 0} outputs` +
+          (failed.length ? `; refused: ${failed.map((o) => `output ${o.index} ${o.reason}: ${o.details}`).join('; ')}` : ''),
+      );
+    }
   }
 
   /** Output checks that need I/O: watermark images exist; still images for audio-only VIDEO outputs. */
@@ -478,6 +503,9 @@ export class JobController implements Controller<TranscodeJob> {
         log.warn({ err: errorInfo(err) }, 'status write failed');
         throw err;
       }
+    }
+    if (isJobTerminal(preview) && !terminal) {
+      void this.o.events?.record(job, preview.phase === 'Succeeded' ? 'Normal' : 'Warning', preview.phase!, preview.message ?? '');
     }
     const stall = nextStallCheck(preview, this.stallMs);
     if (stall !== undefined) requeue = Math.min(requeue ?? Infinity, Math.max(100, stall - nowMs));

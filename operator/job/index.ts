@@ -11,7 +11,7 @@ import type { Controller, Runnable, RuntimeContext, CacheReader } from '../runti
 import { sleep } from '../runtime/index.js';
 import { loadSwfConfig, type SwfConfig } from '../swf/config.js';
 import { SwfRecorder } from '../swf/recorder.js';
-import { JobController, stallMsFromEnv } from './controller.js';
+import { JobController, stallMsFromEnv, concurrencyFromEnv } from './controller.js';
 
 export interface JobComponentOptions {
   env?: NodeJS.ProcessEnv;
@@ -37,6 +37,8 @@ export function jobComponents(ctx: RuntimeContext, opts: JobComponentOptions = {
     clients: ctx.cache('TranscodeClient') as unknown as CacheReader<TranscodeClient>,
     s3: opts.s3 ?? new S3Client(s3Config()),
     stallMs: stallMsFromEnv(env),
+    concurrency: concurrencyFromEnv(env),
+    events: ctx.events,
     ...(recorder ? { recorder } : {}),
   });
   const runnables: Runnable[] = [];

@@ -140,7 +140,7 @@ test('a runner killed mid-task: the task goes back to pending and a second runne
     90_000,
     500,
   );
-  stack.components.startRunner('rescuer', { CT_RUNNER_CONCURRENCY: '1' });
+  const rescuer = stack.components.startRunner('rescuer', { CT_RUNNER_CONCURRENCY: '1' });
   const messages = await collect(client, jobId, 6 * 60_000);
   expect(messages.filter((m) => m.type === 'JOB_COMPLETED')).toHaveLength(1);
   expect(messages.map((m) => m.type)).toContain('ACTIVITY_TIMEOUT');
@@ -150,6 +150,7 @@ test('a runner killed mid-task: the task goes back to pending and a second runne
   expect(job.status?.tasks?.[0]?.failures).toBe(0);
   const result = await probe(await download(stack, buckets.output!, 'k/720.mp4', join(stack.dir, 'k720.mp4')));
   expect([result.width, result.height]).toEqual([1280, 720]);
+  await rescuer.stop();
 });
 
 test('two runners with concurrency 2 share 8 jobs; no task is done twice', async () => {
@@ -188,6 +189,7 @@ test('two runners with concurrency 2 share 8 jobs; no task is done twice', async
     expect(task.failures).toBe(0);
     byRunner.set(task.runner!.name, (byRunner.get(task.runner!.name) ?? 0) + 1);
   }
+  expect([...byRunner.keys()].sort()).toEqual(['twin-a', 'twin-b']);
   // Each task ran to success on exactly one runner: every runner-side success line names a distinct task.
   const { readFileSync } = await import('node:fs');
   const successes = ['twin-a', 'twin-b'].flatMap((r) =>

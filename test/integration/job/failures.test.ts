@@ -1,7 +1,7 @@
 // Failure paths, each with CR status and SWF history agreeing: missing input, corrupt input,
 // enlargement refused, a task failing 5 times, a stalled task re-queued then finished, cancel while
 // running, and the client's concurrency limit.
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { setupHarness, activityTimeline, eventTypes, type Harness } from './harness.js';
 import { updateStatus } from '../../../lib/kube/status.js';
 import { completeTask } from '../../../lib/jobs/task-state.js';
@@ -41,6 +41,9 @@ test('missing input object: Failed S3_OPS_FAILED, workflow failed', async () => 
   expect(j.status!.message).toContain('does not exist');
   expect(j.status!.outputs![0]).toMatchObject({ status: 'Failed', reason: 'S3_OPS_FAILED' });
   await expectWorkflowFailed(j, 'S3_OPS_FAILED');
+  // `kubectl describe` tells the same story.
+  const events = await h.kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: h.ns, fieldSelector: 'involvedObject.name=missing' });
+  expect(events.items.map((e) => [e.type, e.reason])).toContainEqual(['Warning', 'S3_OPS_FAILED']);
 });
 
 test('corrupt input: Failed GET_VIDEO_INFO_FAILED with the ffprobe message, workflow failed', async () => {
