@@ -10,4 +10,6 @@ if [[ "$cmd" == up || "$cmd" == job ]]; then
   bash hack/install-tools.sh ffmpeg moto node kube
   npm run --silent build >/dev/null
 fi
+# Node 20 is supported here; the SDK's notice about its future minimum is noise in this tool's output.
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 exec node dist/hack/stack.js "$cmd"

@@ -1,6 +1,6 @@
 // The whole test environment: control plane + moto + CRDs, described by one JSON/env file.
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
 import { startMoto, type Moto } from './moto.js';
@@ -76,11 +76,10 @@ export function envVars(info: EnvironmentInfo): Record<string, string> {
 }
 
 export function envFileText(info: EnvironmentInfo): string {
-  return (
-    Object.entries(envVars(info))
-      .map(([k, v]) => `export ${k}=${JSON.stringify(v)}`)
-      .join('\n') + '\n'
-  );
+  const vars = Object.entries(envVars(info)).map(([k, v]) => `export ${k}=${JSON.stringify(v)}`);
+  // kubectl of the same version as the apiserver, first on PATH.
+  vars.push(`export PATH=${JSON.stringify(dirname(info.kubectl))}:"$PATH"`);
+  return vars.join('\n') + '\n';
 }
 
 export function readEnvironmentInfo(dir: string): EnvironmentInfo {
