@@ -96,27 +96,4 @@ export function isS3NotFound(err: unknown): boolean {
   return e?.$metadata?.httpStatusCode === 404 || e?.name === 'NoSuchKey' || e?.name === 'NoSuchBucket' || e?.name === 'NotFound';
 }
 
-const TYPES: Record<string, string> = {
-  mp4: 'video/mp4',
-  m4a: 'audio/mp4',
-  m4v: 'video/mp4',
-  mov: 'video/quicktime',
-  webm: 'video/webm',
-  mkv: 'video/x-matroska',
-  ts: 'video/mp2t',
-  m3u8: 'application/vnd.apple.mpegurl',
-  mp3: 'audio/mpeg',
-  ogg: 'audio/ogg',
-  aac: 'audio/aac',
-  flac: 'audio/flac',
-  wav: 'audio/wav',
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-  vtt: 'text/vtt',
-};
-
-export function contentTypeOf(key: string): string | undefined {
-  return TYPES[key.slice(key.lastIndexOf('.') + 1).toLowerCase()];
-}
+export { contentTypeOf } from '../lib/media/content-type.js';

@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Type } from '@sinclair/typebox';
 import { validator } from '../lib/validate.js';
+import { contentTypeOf } from '../lib/media/content-type.js';
 
 export const RUNNER_VERSION = '0.1.0';
 
@@ -86,29 +87,6 @@ export function truncate(text: string, max = MAX_TEXT): string {
   return text.length <= max ? text : `${text.slice(0, max - 20)}\n…[truncated]`;
 }
 
-function contentTypeFor(file: string): string {
-  const ext = file.slice(file.lastIndexOf('.') + 1).toLowerCase();
-  const types: Record<string, string> = {
-    mp4: 'video/mp4',
-    m4a: 'audio/mp4',
-    mov: 'video/quicktime',
-    webm: 'video/webm',
-    mkv: 'video/x-matroska',
-    ts: 'video/mp2t',
-    m3u8: 'application/vnd.apple.mpegurl',
-    mp3: 'audio/mpeg',
-    ogg: 'audio/ogg',
-    aac: 'audio/aac',
-    flac: 'audio/flac',
-    wav: 'audio/wav',
-    jpg: 'image/jpeg',
-    jpeg: 'image/jpeg',
-    png: 'image/png',
-    webp: 'image/webp',
-  };
-  return types[ext] ?? 'application/octet-stream';
-}
-
 export class ProtocolClient {
   constructor(readonly baseUrl: string) {}
 
@@ -173,7 +151,7 @@ export class ProtocolClient {
     for (const [k, v] of Object.entries(fields)) form.append(k, v);
     for (const f of files) {
       // openAsBlob: the file is streamed from disk while the request is sent, never held in memory.
-      const blob = await openAsBlob(f.path, { type: f.contentType ?? contentTypeFor(f.filename ?? f.path) });
+      const blob = await openAsBlob(f.path, { type: f.contentType ?? contentTypeOf(f.filename ?? f.path) ?? 'application/octet-stream' });
       form.append(f.field, blob, f.filename ?? basename(f.path));
     }
     const res = await this.send(
