@@ -177,6 +177,26 @@ function cascade(status: TranscodeJobStatus, parent: string, state: TaskStateId,
   }
 }
 
+/**
+ * A task stuck in COMPLETING: the api-server storing its result died mid-way (PeerTube treats such a
+ * completion as lost after a while too). The result is not known to be stored, so it runs again.
+ */
+export function requeueLostCompletion(status: TranscodeJobStatus, uuid: string, now: string): TransitionResult {
+  const task = find(status, uuid);
+  if (!task) return { ok: false, error: 'unknown_task' };
+  if (task.state !== TaskState.COMPLETING) return { ok: false, error: 'not_processing', task };
+  resetToPending(task, now);
+  return { ok: true, task };
+}
+
+/** Completions older than this are considered lost (an upload of many GB still fits). */
+export const COMPLETING_STALL_MS = 30 * 60_000;
+
+/** COMPLETING tasks untouched for `stallMs`. */
+export function lostCompletions(status: TranscodeJobStatus, nowMs: number, stallMs = COMPLETING_STALL_MS): TaskStatus[] {
+  return (status.tasks ?? []).filter((t) => t.state === TaskState.COMPLETING && nowMs - Date.parse(t.updatedAt) > stallMs);
+}
+
 /** Processing tasks with no update for `stallMs` (the watchdog aborts them back to pending). */
 export function stalledTasks(status: TranscodeJobStatus, nowMs: number, stallMs: number): TaskStatus[] {
   return (status.tasks ?? []).filter((t) => t.state === TaskState.PROCESSING && nowMs - Date.parse(t.updatedAt) > stallMs);

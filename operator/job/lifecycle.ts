@@ -8,7 +8,15 @@ import {
   type TranscodeJob,
   type TranscodeJobStatus,
 } from '../../lib/schema/transcode-job.js';
-import { abortTask, cancelTask, isTerminal, stalledTasks } from '../../lib/jobs/task-state.js';
+import {
+  abortTask,
+  cancelTask,
+  isTerminal,
+  stalledTasks,
+  lostCompletions,
+  requeueLostCompletion,
+  COMPLETING_STALL_MS,
+} from '../../lib/jobs/task-state.js';
 
 export const TERMINAL_PHASES = new Set(['Succeeded', 'Failed', 'Canceled']);
 
@@ -42,6 +50,14 @@ export function applyWatchdog(status: TranscodeJobStatus, nowMs: number, stallMs
       out.push(t.uuid);
     }
   }
+  // A completion whose api-server died while storing the result: run the task again.
+  for (const t of lostCompletions(status, nowMs, Math.max(COMPLETING_STALL_MS, stallMs))) {
+    if (requeueLostCompletion(status, t.uuid, now).ok) {
+      t.timeouts = (t.timeouts ?? 0) + 1;
+      t.error = 'the result upload never finished (api-server gone?): task given back to the queue';
+      out.push(t.uuid);
+    }
+  }
   return out;
 }
 
@@ -49,8 +65,8 @@ export function applyWatchdog(status: TranscodeJobStatus, nowMs: number, stallMs
 export function nextStallCheck(status: TranscodeJobStatus, stallMs: number): number | undefined {
   let min: number | undefined;
   for (const t of status.tasks ?? []) {
-    if (t.state !== TaskState.PROCESSING) continue;
-    const at = Date.parse(t.updatedAt) + stallMs + 50;
+    if (t.state !== TaskState.PROCESSING && t.state !== TaskState.COMPLETING) continue;
+    const at = Date.parse(t.updatedAt) + (t.state === TaskState.COMPLETING ? Math.max(COMPLETING_STALL_MS, stallMs) : stallMs) + 50;
     if (min === undefined || at < min) min = at;
   }
   return min;
