@@ -11,24 +11,32 @@ npm run --silent lint
 
 CT_TEST_RUN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/ct-test-run.XXXXXX")"
 export CT_TEST_RUN_DIR
-report="$CT_TEST_RUN_DIR/jest.json"
+report="$CT_TEST_RUN_DIR/jest.log"
 set +e
-NODE_OPTIONS='--experimental-vm-modules --no-warnings' npx jest --ci --json --outputFile="$report" "$@"
-rc=$?
+NODE_OPTIONS='--experimental-vm-modules --no-warnings' npx jest --ci "$@" 2>&1 | tee "$report"
+rc=${PIPESTATUS[0]}
 set -e
 
-# Nothing of this run may survive it: every process we started has the run directory in its arguments.
+# Nothing of this run may survive it: every process we started leads or inherits a process group
+# recorded in $CT_TEST_RUN_DIR/pgids (test/env/process.ts), and etcd/kube-apiserver also carry the
+# run directory in their arguments.
 sleep 1
-if leftovers=$(pgrep -af -- "$CT_TEST_RUN_DIR"); then
+pgids=$(sort -u "$CT_TEST_RUN_DIR/pgids" 2>/dev/null | paste -sd, - || true)
+pids=$({ if [[ -n "$pgids" ]]; then pgrep -g "$pgids"; fi; pgrep -f -- "$CT_TEST_RUN_DIR"; } | sort -u | paste -sd, - || true)
+# Zombies are already dead (waiting for init to reap them): not left behind.
+leftovers=$(if [[ -n "$pids" ]]; then ps -o pid=,stat=,args= -p "$pids" | awk '$2 !~ /^Z/'; fi || true)
+if [[ -n "$leftovers" ]]; then
   log "FAIL: processes left behind by the test run:"; echo "$leftovers" >&2
+  if [[ -n "$pgids" ]]; then pkill -KILL -g "$pgids" || true; fi
   pkill -KILL -f -- "$CT_TEST_RUN_DIR" || true
   rc=1
 else
   log "no etcd, kube-apiserver, moto or component process left behind"
 fi
-if [[ -f "$report" ]]; then
-  node -e 'const r=require(process.argv[1]); console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`)' "$report"
-fi
+# One plain closing line with the counts, from jest's summary ("Tests: 1 failed, 2 skipped, 30 passed, 33 total").
+summary=$(grep -E '^Tests:' "$report" | tail -1 || true)
+count() { echo "$summary" | grep -oE "[0-9]+ $1" | grep -oE '[0-9]+' || echo 0; }
+echo "jest: $(count passed) passed, $(count failed) failed, $(count skipped) skipped"
 log "test run took $(( $(date +%s) - started )) s"
 [[ $rc -eq 0 ]] && rm -rf "$CT_TEST_RUN_DIR"
 exit $rc

@@ -1,7 +1,8 @@
 // Child processes of the test environment: supervised (they die with their parent, even on
 // kill -9), logged to a file, and stopped in order.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { openSync, closeSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { SUPERVISE } from './paths.js';
 
@@ -32,6 +33,10 @@ export function spawnManaged(name: string, command: string, args: string[], opts
   });
   closeSync(fd);
   if (child.pid === undefined) throw new Error(`failed to start ${name} (${command})`);
+  // The supervisor leads its own process group, which everything it starts inherits: hack/test.sh
+  // checks these groups are empty after the run (moto and our processes have no run path in argv).
+  const runDir = process.env['CT_TEST_RUN_DIR'];
+  if (runDir) appendFileSync(join(runDir, 'pgids'), `${child.pid}\n`);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   child.unref();
   const pid = child.pid;
