@@ -2,15 +2,8 @@
 // ct-commander: sends one CT command to a client's input queue (CT's ClientCommander).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import {
-  CtClient,
-  ValidationError,
-  newJobId,
-  resolveQueues,
-  type CommandType,
-  type JobDescription,
-  type OutputSpec,
-} from '../sdk/index.js';
+import { UsageError, CLIENT_LOOKUP_OPTIONS, runTool } from './common.js';
+import { CtClient, newJobId, resolveQueues, type CommandType, type JobDescription, type OutputSpec } from '../sdk/index.js';
 
 const HELP = `Usage: ct-commander <command> [options]
 
@@ -63,8 +56,6 @@ const ALIASES: Record<string, CommandType> = {
   activity: 'GET_ACTIVITY_STATUS',
 };
 const COMMANDS = new Set<string>(Object.values(ALIASES));
-
-class UsageError extends Error {}
 
 function readJson(pathOrDash: string, what: string): unknown {
   const text = readFileSync(pathOrDash === '-' ? 0 : pathOrDash, 'utf8');
@@ -123,10 +114,7 @@ async function main(argv: string[]): Promise<number> {
       raw: { type: 'string' },
       'no-validate': { type: 'boolean' },
       'input-queue': { type: 'string' },
-      client: { type: 'string' },
-      namespace: { type: 'string' },
-      kubeconfig: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
+      ...CLIENT_LOOKUP_OPTIONS,
     },
   });
   if (values.help) {
@@ -192,18 +180,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`ct-commander: ${(err as Error).message}\nTry ct-commander --help\n`);
-      process.exit(2);
-    }
-    if (err instanceof ValidationError) {
-      process.stderr.write(`ct-commander: not sent, ${err.message}\n`);
-      process.exit(2);
-    }
-    process.stderr.write(`ct-commander: ${(err as Error).message ?? String(err)}\n`);
-    process.exit(1);
-  },
-);
+runTool('ct-commander', main);

@@ -2,6 +2,7 @@
 // ct-poller: prints the messages of a client's output queue as JSON lines (CT's ClientPoller).
 import { parseArgs } from 'node:util';
 import { CtClient, resolveQueues } from '../sdk/index.js';
+import { UsageError, CLIENT_LOOKUP_OPTIONS, runTool } from './common.js';
 
 const HELP = `Usage: ct-poller [options]
 
@@ -24,8 +25,6 @@ AWS region, endpoint and credentials come from the standard AWS environment
 (AWS_REGION, AWS_ENDPOINT_URL or CT_AWS_ENDPOINT, AWS_PROFILE, ...).
 `;
 
-class UsageError extends Error {}
-
 function positiveInt(v: string | undefined, name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -44,10 +43,7 @@ async function main(argv: string[]): Promise<number> {
       timeout: { type: 'string' },
       wait: { type: 'string' },
       'output-queue': { type: 'string' },
-      client: { type: 'string' },
-      namespace: { type: 'string' },
-      kubeconfig: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
+      ...CLIENT_LOOKUP_OPTIONS,
     },
   });
   if (values.help) {
@@ -102,14 +98,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`ct-poller: ${(err as Error).message}\nTry ct-poller --help\n`);
-      process.exit(2);
-    }
-    process.stderr.write(`ct-poller: ${(err as Error).message ?? String(err)}\n`);
-    process.exit(1);
-  },
-);
+runTool('ct-poller', main);

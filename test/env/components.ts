@@ -32,6 +32,30 @@ export interface Components {
   stop(): Promise<void>;
 }
 
+export interface RunnerOptions {
+  url: string;
+  registrationToken: string;
+  name: string;
+  /** Work dir and config file go below it. */
+  dir: string;
+  logFile: string;
+  env?: Record<string, string>;
+  parentPid?: number;
+}
+
+/** Our runner as a real process, configured through its command-line flags like a user would. */
+export function spawnRunner(info: EnvironmentInfo, o: RunnerOptions): ManagedProcess {
+  const file = join(REPO_ROOT, 'dist', 'runner', 'main.js');
+  if (!existsSync(file)) throw new Error(`${file} is missing: run npm run build`);
+  const args = [file, '--url', o.url, '--registration-token', o.registrationToken, '--name', o.name];
+  args.push('--work-dir', join(o.dir, `${o.name}-work`), '--config', join(o.dir, `${o.name}-config.yaml`));
+  return spawnManaged(`runner ${o.name}`, process.execPath, args, {
+    logFile: o.logFile,
+    env: { ...process.env, ...envVars(info), ...(o.env ?? {}) },
+    ...(o.parentPid ? { parentPid: o.parentPid } : {}),
+  });
+}
+
 export async function prepareComponents(info: EnvironmentInfo, opts: ComponentOptions): Promise<Components> {
   const namespace = opts.namespace ?? 'default';
   const base = { ...process.env, ...envVars(info), ...(opts.env ?? {}) };
@@ -117,14 +141,18 @@ export async function prepareComponents(info: EnvironmentInfo, opts: ComponentOp
       return { proc: p, url };
     },
     startRunner(name, env = {}) {
-      return spawnNode(name, 'runner/main.js', {
-        CT_RUNNER_URL: apiUrl,
-        CT_RUNNER_REGISTRATION_TOKEN: registrationToken,
-        CT_RUNNER_NAME: name,
-        CT_RUNNER_WORK_DIR: join(opts.dir, `${name}-work`),
-        CT_RUNNER_CONFIG: join(opts.dir, `${name}-config.json`),
-        ...env,
+      logs[name] = join(opts.dir, `${name}.log`);
+      const p = spawnRunner(info, {
+        url: apiUrl,
+        registrationToken,
+        name,
+        dir: opts.dir,
+        logFile: logs[name]!,
+        env: { ...(opts.env ?? {}), ...env },
+        ...(opts.parentPid ? { parentPid: opts.parentPid } : {}),
       });
+      processes.push(p);
+      return p;
     },
     async stop() {
       for (const p of [...processes].reverse()) await p.stop();

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HeadObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { spawnManaged, freePort, waitFor, type ManagedProcess } from '../../env/process.js';
+import { spawnRunner } from '../../env/components.js';
 import { envVars } from '../../env/environment.js';
 import { REPO_ROOT } from '../../env/paths.js';
 import { envInfo, uniqueName } from '../../helpers/env.js';
@@ -80,24 +81,14 @@ test('register → upload → job Succeeded with HLS and thumbnail in S3', async
   );
   const { token } = await createRegistrationSecret(ns);
   const work = mkdtempSync(join(info.dir, 'e2e-runner-'));
-  const runner = spawnManaged(
-    'runner',
-    process.execPath,
-    [
-      join(REPO_ROOT, 'dist', 'runner', 'main.js'),
-      '--url',
-      api.url,
-      '--registration-token',
-      token,
-      '--name',
-      'e2e-runner',
-      '--work-dir',
-      join(work, 'w'),
-      '--config',
-      join(work, 'config.yaml'),
-    ],
-    { logFile: join(info.dir, `runner-${ns}.log`), env: { ...process.env, ...envVars(info), CT_RUNNER_CONCURRENCY: '2' } },
-  );
+  const runner = spawnRunner(info, {
+    url: api.url,
+    registrationToken: token,
+    name: 'e2e-runner',
+    dir: work,
+    logFile: join(info.dir, `runner-${ns}.log`),
+    env: { CT_RUNNER_CONCURRENCY: '2' },
+  });
   procs.push(runner);
 
   const clip = await generateClip(join(work, 'clip.mp4'), { durationSec: 3, width: 640, height: 360, fps: 25 });

@@ -5,9 +5,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
-import { spawnManaged, type ManagedProcess } from '../../env/process.js';
-import { envVars } from '../../env/environment.js';
-import { REPO_ROOT } from '../../env/paths.js';
+import { type ManagedProcess } from '../../env/process.js';
+import { spawnRunner } from '../../env/components.js';
 import { envInfo } from '../../helpers/env.js';
 import { probe } from '../../helpers/media.js';
 import { startApiServer, createRegistrationSecret, type ApiServerProcess } from '../api-server/harness.js';
@@ -32,33 +31,18 @@ test('CT job through the real api-server and runner: Succeeded, results in S3, S
   const { token } = await createRegistrationSecret(h.ns);
   const work = mkdtempSync(join(info.dir, 'job-e2e-runner-'));
   procs.push(
-    spawnManaged(
-      'runner',
-      process.execPath,
-      [
-        join(REPO_ROOT, 'dist', 'runner', 'main.js'),
-        '--url',
-        api.url,
-        '--registration-token',
-        token,
-        '--name',
-        'e2e-runner',
-        '--work-dir',
-        join(work, 'w'),
-        '--config',
-        join(work, 'config.yaml'),
-      ],
-      {
-        logFile: join(info.dir, `runner-${h.ns}.log`),
-        env: {
-          ...process.env,
-          ...envVars(info),
-          CT_RUNNER_CONCURRENCY: '2',
-          CT_RUNNER_JOB_TYPES:
-            'vod-web-video-transcoding,vod-hls-transcoding,vod-audio-merge-transcoding,ct-video-transcoding,ct-thumbnails,ct-audio-extraction',
-        },
+    spawnRunner(info, {
+      url: api.url,
+      registrationToken: token,
+      name: 'e2e-runner',
+      dir: work,
+      logFile: join(info.dir, `runner-${h.ns}.log`),
+      env: {
+        CT_RUNNER_CONCURRENCY: '2',
+        CT_RUNNER_JOB_TYPES:
+          'vod-web-video-transcoding,vod-hls-transcoding,vod-audio-merge-transcoding,ct-video-transcoding,ct-thumbnails,ct-audio-extraction',
       },
-    ),
+    }),
   );
   await h.createJob('e2e', [
     { output_type: 'VIDEO', preset: '360p-16.9-generic', output_file: '/out/e2e/video.mp4', s3_rrs: true },
