@@ -1,14 +1,15 @@
 // Admin endpoints (Bearer CT_ADMIN_TOKEN), shaped like PeerTube's (peertube-runner-reference §1.1,
 // §1.3, §2.1): registration tokens (generate returns the plain token once), runners, runner jobs.
 // Everything they show is also visible with kubectl (Secrets, TranscodeRunners, TranscodeJobs).
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Router, type Request, type RequestHandler } from 'express';
 import { cancelTask } from '../lib/jobs/task-state.js';
-import { namespaceOf, statusOf } from '../lib/kube/client.js';
+import { namespaceOf } from '../lib/kube/client.js';
 import { errorInfo, type Logger } from '../lib/log.js';
 import type { ApiServerConfig } from './config.js';
 import { HttpProblem, badRequest, notFound } from './problem.js';
 import { createRegistrationToken } from './registration-tokens.js';
+import { revokeRegistrationToken } from './revoke-token.js';
 import { deleteRunner } from './runners/registration.js';
 import { jobUuid } from './runners/jobs.js';
 import type { TaskWriter } from './runners/transitions.js';
@@ -89,16 +90,8 @@ export function adminRouter(deps: AdminDeps): Router {
     const secret = store.tokens.cache.list().find((s) => s.metadata?.name === req.params['id']);
     if (!secret?.metadata?.name || !secret.metadata.namespace) throw notFound('Registration token not found');
     const { name, namespace } = secret.metadata;
-    // Like PeerTube: revoking a token unregisters the runners registered with it.
-    const runners = store.runners.cache.list().filter((x) => x.spec.registrationToken === name && x.metadata.namespace === namespace);
-    for (const runner of runners) await deleteRunner(deps, runner);
-    try {
-      await kc.makeApiClient(CoreV1Api).deleteNamespacedSecret({ name, namespace });
-    } catch (err) {
-      if (statusOf(err) !== 404) throw err;
-    }
-    store.tokens.cache.remove(secret);
-    log.info({ secret: name, namespace, runners: runners.length }, 'registration token revoked');
+    const runners = await revokeRegistrationToken(deps, { ...secret, metadata: { ...secret.metadata, name, namespace } });
+    log.info({ secret: name, namespace, runners }, 'registration token revoked');
     res.status(204).end();
   });
 

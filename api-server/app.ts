@@ -7,6 +7,8 @@ import type { Logger } from '../lib/log.js';
 import type { TranscodeRunner } from '../lib/schema/transcode-runner.js';
 import type { ApiServerConfig } from './config.js';
 import { adminRouter } from './admin.js';
+import { consoleRouter } from './console/index.js';
+import type { ConsoleFeed } from './console/feed.js';
 import { registry, requestMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { HttpProblem, problemHandler } from './problem.js';
@@ -29,6 +31,8 @@ export interface AppDeps {
   log: Logger;
   isReady(): boolean;
   onRunnerRemoved(runner: TranscodeRunner): void;
+  /** Live data of the web console (/console). */
+  consoleFeed: ConsoleFeed;
 }
 
 type Handler = (req: Request, res: Response) => Promise<void>;
@@ -73,6 +77,7 @@ export function createApp(deps: AppDeps): Express {
   runners.use(adminRouter(deps));
   app.use('/api/v1/runners', runners);
   app.use('/api/v1/videos', videoRouter(deps));
+  app.use('/console', consoleRouter({ ...deps, feed: deps.consoleFeed }));
 
   app.use((req, _res, next) => next(new HttpProblem(404, `No route for ${req.method} ${req.path}`)));
   app.use(problemHandler(deps.log));

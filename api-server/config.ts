@@ -23,6 +23,8 @@ export interface ApiServerConfig {
   shutdownGraceMs: number;
   /** Size of the THUMB output the video API asks for. */
   videoThumbSize: string;
+  /** Console: a runner is shown offline when it has not called for this long (and has no socket here). */
+  consoleOfflineAfterMs: number;
   /** express `trust proxy` (runner IPs behind an Ingress): false, true, a hop count or a subnet list. */
   trustProxy: boolean | number | string;
 }
@@ -83,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiServerConfi
     lastContactIntervalMs: int(env, 'CT_LAST_CONTACT_INTERVAL_MS', 30_000, 0),
     shutdownGraceMs: int(env, 'CT_SHUTDOWN_GRACE_MS', 120_000, 0),
     videoThumbSize: thumb,
+    consoleOfflineAfterMs: int(env, 'CT_CONSOLE_RUNNER_OFFLINE_MS', 2 * int(env, 'CT_LAST_CONTACT_INTERVAL_MS', 30_000, 0) + 30_000, 1000),
     trustProxy: trustProxy(env['CT_TRUST_PROXY']),
   };
 }

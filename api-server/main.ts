@@ -9,6 +9,7 @@ import { kubeConfig } from '../lib/kube/client.js';
 import { createLogger, errorInfo } from '../lib/log.js';
 import { shareAgent } from '../operator/runtime/kube-http.js';
 import { createApp } from './app.js';
+import { createFeed } from './console/index.js';
 import { loadConfig, type ApiServerConfig } from './config.js';
 import { connectedRunnersGauge, taskStateGauge } from './metrics.js';
 import { RunnerAuth } from './runners/auth.js';
@@ -48,7 +49,8 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   });
   connectedRunnersGauge(() => sockets.connected);
 
-  const app = createApp({ kc, config, store, auth, writer, storage, log, isReady: () => ready && !stopping, onRunnerRemoved });
+  const consoleFeed = createFeed(store, config, log, (r) => sockets.isConnected(r));
+  const app = createApp({ kc, config, store, auth, writer, storage, log, isReady: () => ready && !stopping, onRunnerRemoved, consoleFeed });
   server.on('request', app);
   store.start();
   void store.synced.then(() => {
@@ -71,6 +73,7 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
     stopping = true;
     log.info({ graceMs: config.shutdownGraceMs }, 'shutting down: finishing in-flight requests');
     sockets.close();
+    consoleFeed.close(); // event streams never end by themselves
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const idle = setInterval(() => server.closeIdleConnections(), 500);

@@ -70,6 +70,11 @@ export class RunnerSockets {
     this.nsp.emit('available-jobs');
   }
 
+  /** Is a socket of this runner connected to this replica? */
+  isConnected(runner: TranscodeRunner): boolean {
+    return (this.nsp.adapter.rooms.get(roomOf(runner))?.size ?? 0) > 0;
+  }
+
   disconnectRunner(runner: TranscodeRunner): void {
     this.nsp.in(roomOf(runner)).disconnectSockets(true);
   }
