@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// ct-poller: prints the messages of a client's output queue as JSON lines (CT's ClientPoller).
+// ct-poller: prints the messages of a client's output queue as JSON lines (CT's ClientPoller), or
+// as readable progress (outputs by name, live lines on a terminal).
 import { parseArgs } from 'node:util';
 import { CtClient, resolveQueues } from '../sdk/index.js';
 import { UsageError, CLIENT_LOOKUP_OPTIONS, runTool } from './common.js';
+import { LiveProgress } from './progress.js';
 
 const HELP = `Usage: ct-poller [options]
 
@@ -15,6 +17,8 @@ Options:
   --count N            stop after N messages
   --timeout S          stop after S seconds (exit 124 when --until-done did not see the end)
   --wait S             long-poll wait per receive (1-20, default 20)
+  --format F           json (one message per line) or text (readable progress: "VIDEO sd.mp4 51 %",
+                       redrawn in place on a terminal); default: text on a terminal, json otherwise
   --output-queue URL   output queue URL (default: $CT_OUTPUT_QUEUE_URL)
   --client NAME        read the queue URL from this TranscodeClient's status (kubeconfig)
   --namespace NS       namespace of --client (default: the kubeconfig's)
@@ -43,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
       timeout: { type: 'string' },
       wait: { type: 'string' },
       'output-queue': { type: 'string' },
+      format: { type: 'string' },
       ...CLIENT_LOOKUP_OPTIONS,
     },
   });
@@ -52,6 +57,9 @@ async function main(argv: string[]): Promise<number> {
   }
   if (positionals.length) throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
   if (values['until-done'] && !values.job) throw new UsageError('--until-done needs --job ID');
+  const format = values.format ?? (process.stdout.isTTY ? 'text' : 'json');
+  if (format !== 'json' && format !== 'text') throw new UsageError('--format must be json or text');
+  const progress = format === 'text' ? new LiveProgress(process.stdout, undefined, '') : undefined;
   const count = positiveInt(values.count, 'count');
   const timeout = positiveInt(values.timeout, 'timeout');
   const wait = positiveInt(values.wait, 'wait', 20) ?? 20;
@@ -85,7 +93,8 @@ async function main(argv: string[]): Promise<number> {
     signal: abort.signal,
     onInvalid: (body) => process.stderr.write(`ct-poller: deleted a non-JSON message: ${body.slice(0, 200)}\n`),
   })) {
-    process.stdout.write(JSON.stringify(msg) + '\n');
+    if (progress) progress.feed(msg);
+    else process.stdout.write(JSON.stringify(msg) + '\n');
     last = msg.type;
     n += 1;
     if (count !== undefined && n >= count) break;

@@ -19,6 +19,8 @@ import { GROUP, VERSION } from '../lib/kube/resources.js';
 import { statusOf } from '../lib/kube/client.js';
 import { clientConfig, s3Config, awsSettingsFromEnv } from '../lib/aws/config.js';
 import { parse } from 'yaml';
+import { LiveProgress } from '../cli/progress.js';
+import type { OutputSpec } from '../lib/schema/ct-job.js';
 
 const STACK_DIR = process.env['CT_STACK_DIR'] ?? join(CACHE_DIR, 'stack');
 const PID_FILE = join(STACK_DIR, 'daemon.pid');
@@ -210,6 +212,8 @@ async function runExampleJob(info: StackInfo): Promise<void> {
   );
   say(`sent START_JOB ${jobId} to ${inputUrl}; messages from ${outputUrl}:`);
 
+  // Outputs by name ("VIDEO sd.mp4 51 %"): live lines on a terminal, plain lines otherwise.
+  const progress = new LiveProgress(process.stdout, (data as { outputs?: OutputSpec[] }).outputs);
   const deadline = Date.now() + 15 * 60_000;
   for (;;) {
     if (Date.now() > deadline)
@@ -224,10 +228,7 @@ async function runExampleJob(info: StackInfo): Promise<void> {
       }
       if (msg.job_id !== jobId) continue;
       await sqs.send(new DeleteMessageCommand({ QueueUrl: outputUrl, ReceiptHandle: m.ReceiptHandle! }));
-      const activity = msg.data?.['activity'] as { activityId?: string; progress?: number; reason?: string; details?: string } | undefined;
-      const extra =
-        activity?.progress !== undefined ? ` ${activity.progress}%` : activity?.reason ? ` ${activity.reason}: ${activity.details}` : '';
-      say(`  ${msg.type}${activity?.activityId ? ` ${activity.activityId.slice(0, 8)}` : ''}${extra}`);
+      progress.feed({ type: msg.type ?? '?', ...(msg.data ? { data: msg.data } : {}) });
       if (msg.type === 'JOB_COMPLETED' || msg.type === 'JOB_FAILED' || msg.type === 'JOB_CANCELED') {
         await printOutcome(objects, jobId, msg);
         return;
