@@ -10,6 +10,8 @@ import { createLogger, errorInfo } from '../lib/log.js';
 import { shareAgent } from '../operator/runtime/kube-http.js';
 import { createApp } from './app.js';
 import { createFeed } from './console/index.js';
+import { isRunnerOnline } from './console/views.js';
+import { registerCacheMetrics } from './cache-metrics.js';
 import { loadConfig, type ApiServerConfig } from './config.js';
 import { connectedRunnersGauge, taskStateGauge } from './metrics.js';
 import { RunnerAuth } from './runners/auth.js';
@@ -48,6 +50,7 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
     return counts;
   });
   connectedRunnersGauge(() => sockets.connected);
+  registerCacheMetrics(store, (r) => isRunnerOnline(r, sockets.isConnected(r), config.consoleOfflineAfterMs, Date.now()));
 
   const consoleFeed = createFeed(store, config, log, (r) => sockets.isConnected(r));
   const app = createApp({ kc, config, store, auth, writer, storage, log, isReady: () => ready && !stopping, onRunnerRemoved, consoleFeed });

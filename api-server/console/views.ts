@@ -118,7 +118,12 @@ export function jobView(job: TranscodeJob): JobView {
   };
 }
 
-/** online: a socket of it is connected here, or it called us within `offlineAfterMs`. */
+/** Online: a socket of it is connected here, or it called us within `offlineAfterMs`. */
+export function isRunnerOnline(runner: TranscodeRunner, connected: boolean, offlineAfterMs: number, now: number): boolean {
+  const last = runner.status?.lastContact;
+  return connected || (last !== undefined && now - Date.parse(last) < offlineAfterMs);
+}
+
 export function runnerView(
   runner: TranscodeRunner,
   jobs: TranscodeJob[],
@@ -127,7 +132,6 @@ export function runnerView(
   now: number,
 ): RunnerView {
   const last = runner.status?.lastContact ?? null;
-  const fresh = last !== null && now - Date.parse(last) < offlineAfterMs;
   const currentTasks: RunnerView['currentTasks'] = [];
   for (const job of jobs)
     for (const t of job.status?.tasks ?? [])
@@ -141,7 +145,7 @@ export function runnerView(
     version: runner.status?.version ?? null,
     jobTypes: runner.spec.jobTypes ?? [],
     lastContact: last,
-    online: connected || fresh,
+    online: isRunnerOnline(runner, connected, offlineAfterMs, now),
     currentTasks,
   };
 }

@@ -1,5 +1,6 @@
 // Runner job endpoints (peertube-runner-reference §2.5–2.9): request (from the cache only), accept
 // (optimistic write), abort, error, update (coalesced heartbeat) and the input downloads.
+import { observeDispatch } from '../cache-metrics.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
@@ -97,6 +98,7 @@ export async function acceptJob(req: Request, res: Response, deps: JobsDeps): Pr
   if (!outcome.ok) throw outcome.reason === 'gone' ? unknownRunnerJob() : notPending();
   const task = outcome.job.status?.tasks?.find((t) => t.uuid === uuid);
   if (!task) throw unknownRunnerJob();
+  observeDispatch(outcome.job, task);
   deps.log.info({ task: uuid, job: outcome.job.metadata.name, runner: runner.metadata.name }, 'task accepted');
   res.status(200).json({ job: { ...runnerJobView(outcome.job, task, deps.config.publicUrl, runner), jobToken } });
 }
