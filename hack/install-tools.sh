@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real components tests and the local stack need, into a version-keyed cache.
 # Idempotent: a second run only checks that the binaries are there.
-#   usage: hack/install-tools.sh [kube|helm|moto|ffmpeg|node]...   (default: all)
+#   usage: hack/install-tools.sh [kube|helm|moto|ffmpeg|chromium|node]...   (default: all)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod
 mkdir -p "$CT_CACHE_DIR"
@@ -93,6 +93,15 @@ install_ffmpeg() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null
 }
 
+# The console's browser test drives Debian's chromium (playwright-core never downloads a browser).
+install_chromium() {
+  if [[ -x /usr/bin/chromium ]]; then log "chromium: /usr/bin/chromium"; return; fi
+  log "installing chromium from Debian"
+  if [[ $(id -u) -ne 0 ]]; then log "chromium is missing and we are not root: install it with 'apt-get install -y chromium'"; exit 1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+}
+
 install_node() {
   cd "$REPO_ROOT"
   if [[ -d node_modules && node_modules/.package-lock.json -nt package-lock.json ]]; then log "node_modules: up to date"; return; fi
@@ -100,5 +109,5 @@ install_node() {
   npm ci --no-audit --no-fund --loglevel=error
 }
 
-targets=("$@"); [[ ${#targets[@]} -eq 0 ]] && targets=(ffmpeg moto node kube helm)
+targets=("$@"); [[ ${#targets[@]} -eq 0 ]] && targets=(ffmpeg chromium moto node kube helm)
 for t in "${targets[@]}"; do "install_$t"; done
