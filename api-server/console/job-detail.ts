@@ -15,6 +15,43 @@ import { jobView, type JobView } from './views.js';
 const MAX_LINKS = 50;
 const PRESIGN_SECONDS = 3600;
 
+export interface SentMessage {
+  key: string;
+  /** The CT message type the key stands for. */
+  type: string;
+  /** What it was about: "VIDEO sd.mp4", "validation", "the job". */
+  about: string;
+}
+
+const ACTIVITY_TYPES: Record<string, string> = {
+  started: 'ACTIVITY_STARTED',
+  preparing: 'ACTIVITY_PREPARING',
+  finishing: 'ACTIVITY_FINISHING',
+  completed: 'ACTIVITY_COMPLETED',
+  failed: 'ACTIVITY_FAILED',
+  canceled: 'ACTIVITY_CANCELED',
+  timeout: 'ACTIVITY_TIMEOUT',
+};
+const END_TYPES: Record<string, string> = { Succeeded: 'JOB_COMPLETED', Failed: 'JOB_FAILED', Canceled: 'JOB_CANCELED' };
+
+/** Reads a status.published key (lib/ct/events.ts names them) back as the message it records. */
+export function sentMessage(job: TranscodeJob, key: string): SentMessage {
+  const parts = key.split(':');
+  const outputName = (index: number) => {
+    const o = job.spec.job.outputs[index];
+    return o ? `${o.output_type} ${o.output_file.slice(o.output_file.lastIndexOf('/') + 1)}` : `output ${index}`;
+  };
+  if (key === 'job:started') return { key, type: 'JOB_STARTED', about: 'the job' };
+  if (key === 'job:end') return { key, type: END_TYPES[job.status?.phase ?? ''] ?? 'JOB_END', about: 'the job' };
+  if (parts[0] === 'validate') return { key, type: ACTIVITY_TYPES[parts[1] ?? ''] ?? key, about: 'input validation' };
+  if (parts[0] === 'output') return { key, type: 'ACTIVITY_FAILED', about: outputName(Number(parts[1])) };
+  const task = job.status?.tasks?.find((t) => t.uuid === parts[0]);
+  const detail = task?.name.match(/^output \d+ [A-Z]+ (.+)$/)?.[1];
+  const about = task ? `${outputName(task.outputIndex)}${detail ? ` ${detail}` : ''}` : `task ${parts[0]?.slice(0, 8)}`;
+  const attempt = parts[2] !== undefined && parts[1] !== 'timeout' ? ` (attempt ${Number(parts[2]) + 1})` : '';
+  return { key, type: ACTIVITY_TYPES[parts[1] ?? ''] ?? key, about: `${about}${attempt}` };
+}
+
 export interface OutputDetail {
   index: number;
   links: { key: string; url: string }[];
@@ -31,8 +68,8 @@ export interface JobDetail {
   probe: unknown;
   workflow: { workflowId: string; runId: string | null } | null;
   reason: string | null;
-  /** Keys of the client messages recorded in status.published (progress messages are never recorded). */
-  published: string[];
+  /** The client messages recorded in status.published, in order (progress messages are never recorded). */
+  published: SentMessage[];
   outputs: OutputDetail[];
 }
 
@@ -66,7 +103,7 @@ export async function jobDetail(job: TranscodeJob, storage: Storage): Promise<Jo
     probe: st?.probe ?? null,
     workflow: st?.workflow ? { workflowId: st.workflow.workflowId, runId: st.workflow.runId ?? null } : null,
     reason: st?.reason ?? null,
-    published: st?.published ?? [],
+    published: (st?.published ?? []).map((key) => sentMessage(job, key)),
     outputs,
   };
 }

@@ -38,6 +38,8 @@ export interface JobView {
   createdAt: string | null;
   completedAt: string | null;
   message: string | null;
+  /** How many client messages status.published records (the job page refreshes its list when it grows). */
+  messagesSent: number;
   outputs: OutputView[];
   tasks: TaskView[];
 }
@@ -103,6 +105,7 @@ export function jobView(job: TranscodeJob): JobView {
     createdAt: ts(job.metadata.creationTimestamp),
     completedAt: st?.completedAt ?? null,
     message: st?.message ?? null,
+    messagesSent: st?.published?.length ?? 0,
     outputs,
     tasks: tasks.map((t) => ({
       uuid: t.uuid,

@@ -119,6 +119,7 @@ const pages = {
     async mount([ns, name]) {
       this.key = `${decodeURIComponent(ns)}/${decodeURIComponent(name)}`;
       this.detail = undefined;
+      this.mediaKey = undefined;
       this.player?.destroy();
       this.player = undefined;
       main.innerHTML = `<p><a href="#/jobs">← all jobs</a></p><h1 id="job-title">Job</h1>
@@ -154,29 +155,40 @@ const pages = {
         .join('');
       const preview = d.outputs.find((o) => o.preview);
       const hls = d.outputs.find((o) => o.hls);
-      document.getElementById('job-detail').innerHTML = `
-<section class="card" aria-labelledby="about-h"><h2 id="about-h">About</h2><dl class="kv">
+      if (!document.getElementById('job-about')) {
+        document.getElementById('job-detail').innerHTML =
+          `<section class="card" aria-labelledby="about-h"><h2 id="about-h">About</h2><div id="job-about"></div></section>
+<section class="card" aria-labelledby="outputs-h"><h2 id="outputs-h">Outputs</h2><div id="job-outputs"></div></section>
+<div id="job-media"></div>
+<section class="card" aria-labelledby="msgs-h"><h2 id="msgs-h">CT messages sent</h2>
+<p class="muted">The client messages recorded in <code>status.published</code>, in order (each is sent once; ACTIVITY_PROGRESS messages are throttled and not recorded).</p>
+<ol id="published"></ol></section>`;
+      }
+      document.getElementById('job-about').innerHTML = `<dl class="kv">
 <dt>Object</dt><dd class="mono">${esc(v.key)}</dd><dt>Client</dt><dd>${esc(v.client)}</dd>
 <dt>Input</dt><dd class="mono">${esc(d.input.type)} s3://${esc(d.input.bucket)}/${esc(d.input.file)}</dd>
 <dt>SWF workflow id</dt><dd class="mono" id="workflow-id">${d.workflow ? esc(d.workflow.workflowId) : '<span class="muted">not recorded (SWF recording off or not started)</span>'}</dd>
 <dt>SWF run id</dt><dd class="mono">${esc(d.workflow?.runId ?? '–')}</dd>
 <dt>Created</dt><dd>${when(v.createdAt)}</dd><dt>Completed</dt><dd>${v.completedAt ? when(v.completedAt) : '–'}</dd>
 ${v.message ? `<dt>Message</dt><dd>${esc(d.reason ?? '')} ${esc(v.message)}</dd>` : ''}
-</dl></section>
-<section class="card" aria-labelledby="outputs-h"><h2 id="outputs-h">Outputs</h2>
-<table><thead><tr><th scope="col">#</th><th scope="col">Output</th><th scope="col">Status</th><th scope="col">Files (presigned downloads, 1 h)</th></tr></thead><tbody>${outputs}</tbody></table></section>
-${
-  preview || hls
-    ? `<section class="card" aria-labelledby="media-h"><h2 id="media-h">Preview</h2><div class="media">
+</dl>`;
+      document.getElementById('job-outputs').innerHTML =
+        `<table><thead><tr><th scope="col">#</th><th scope="col">Output</th><th scope="col">Status</th><th scope="col">Files (presigned downloads, 1 h)</th></tr></thead><tbody>${outputs}</tbody></table>`;
+      document.getElementById('published').innerHTML =
+        d.published.map((m) => `<li data-key="${esc(m.key)}"><code>${esc(m.type)}</code> ${esc(m.about)}</li>`).join('') ||
+        '<li class="muted">none yet</li>';
+      // The media section is drawn once it has something, and kept (the player keeps playing across refreshes).
+      const mediaKey = `${preview?.preview ?? ''}|${hls?.hls ?? ''}`;
+      if ((preview || hls) && this.mediaKey !== mediaKey) {
+        this.mediaKey = mediaKey;
+        this.player?.destroy();
+        document.getElementById('job-media').innerHTML =
+          `<section class="card" aria-labelledby="media-h"><h2 id="media-h">Preview</h2><div class="media">
 ${preview ? `<figure><img id="thumb" src="${esc(preview.preview)}" alt="Thumbnail of output ${preview.index}"><figcaption>Thumbnail (output ${preview.index})</figcaption></figure>` : ''}
 ${hls ? `<figure><video id="hls-player" controls muted playsinline aria-label="HLS master playlist of output ${hls.index}"></video><figcaption>HLS (output ${hls.index}): <span id="player-status" role="status" aria-live="polite">loading…</span></figcaption></figure>` : ''}
-</div></section>`
-    : ''
-}
-<section class="card" aria-labelledby="msgs-h"><h2 id="msgs-h">CT messages sent</h2>
-<p class="muted">The messages recorded in <code>status.published</code> (sent once each; ACTIVITY_PROGRESS messages are throttled and not recorded).</p>
-<ol id="published" class="mono">${d.published.map((k) => `<li>${esc(k)}</li>`).join('') || '<li class="muted">none yet</li>'}</ol></section>`;
-      if (hls) this.play(hls.hls);
+</div></section>`;
+        if (hls) this.play(hls.hls);
+      }
     },
     play(url) {
       const video = document.getElementById('hls-player');
@@ -224,7 +236,8 @@ ${hls ? `<figure><video id="hls-player" controls muted playsinline aria-label="H
         })
         .join('')}`;
       // The page's files, player and message list come from the detail: refresh it when the job moves on.
-      if (this.detail && state.jobs.has(this.key) && v.phase !== this.detail.view.phase && !this.reloading) {
+      const moved = this.detail && (v.phase !== this.detail.view.phase || v.messagesSent !== this.detail.view.messagesSent);
+      if (moved && state.jobs.has(this.key) && !this.reloading) {
         this.reloading = true;
         setTimeout(() => this.load().finally(() => (this.reloading = false)), 300);
       }
@@ -327,7 +340,7 @@ ${hls ? `<figure><video id="hls-player" controls muted playsinline aria-label="H
 
 // ------------------------------------------------------------------ routing and live data
 let page;
-function route() {
+function route(event) {
   const path = (location.hash.replace(/^#\/?/, '') || 'jobs').split('?')[0];
   const parts = path.split('/').filter(Boolean);
   const name = parts[0] === 'jobs' && parts.length === 3 ? 'job' : pages[parts[0]] ? parts[0] : 'jobs';
@@ -338,7 +351,8 @@ function route() {
   }
   document.title = `${page.title} · cloudtranscode console`;
   void Promise.resolve(page.mount(parts.slice(1))).then(() => page.update());
-  main.focus({ preventScroll: true });
+  // After a navigation, keyboard and screen-reader users continue in the new page's content.
+  if (event) main.focus({ preventScroll: true });
 }
 
 let pending = false;
