@@ -21,8 +21,8 @@ function ago(iso) {
 const basename = (file) => file.slice(file.lastIndexOf('/') + 1);
 /** "VIDEO sd.mp4": what an output makes, the way people name it. */
 const outputLabel = (o) => `${o.type} ${basename(o.file)}`;
-function bar(label, value, extra = '') {
-  return `<div class="bar"><span class="label">${esc(label)}</span><progress max="100" value="${value}" aria-label="${esc(label)}">${pct(
+function bar(label, value, extra = '', cls = '') {
+  return `<div class="bar ${cls}"><span class="label">${esc(label)}</span><progress max="100" value="${value}" aria-label="${esc(label)}">${pct(
     value,
   )}</progress><span class="num" data-progress="${value}">${pct(value)}</span>${extra}</div>`;
 }
@@ -106,7 +106,7 @@ const pages = {
             (
               j,
             ) => `<tr data-job="${esc(j.key)}"><td><a href="${jobHref(j)}">${esc(j.jobId)}</a><div class="muted mono">${esc(j.key)}</div></td>
-<td>${esc(j.client)}</td><td>${phase(j.phase)}</td><td>${bar('job', j.progress)}</td>
+<td>${esc(j.client)}</td><td>${phase(j.phase)}</td><td>${bar(`job ${j.jobId}`, j.progress, '', 'compact')}</td>
 <td>${j.outputs.map((o) => bar(outputLabel(o), o.progress)).join('')}</td><td>${when(j.createdAt)}</td></tr>`,
           )
           .join('') || '<tr><td colspan="6" class="muted">No jobs match.</td></tr>';

@@ -93,6 +93,8 @@ test('login, live job progress to 100 % without reload, job page with HLS playba
       if (!midShot && progress > 0 && progress < 100) {
         midShot = true;
         await shot('jobs-running');
+        const readme = process.env['CT_CONSOLE_README_SHOT']; // docs/console.png is made this way
+        if (readme) await page.screenshot({ path: readme, clip: { x: 0, y: 0, width: 1366, height: 400 } });
       }
       const phase = await row.locator('.phase').textContent();
       return progress === 100 && phase === 'Succeeded' ? true : undefined;
@@ -128,7 +130,6 @@ test('login, live job progress to 100 % without reload, job page with HLS playba
     timeout: 30_000,
   });
   await shot('job-page');
-  if (process.env['CT_CONSOLE_README_SHOT']) await page.screenshot({ path: process.env['CT_CONSOLE_README_SHOT'], fullPage: false });
 
   // ---- runners: online, then offline once killed
   await page.getByRole('link', { name: 'Runners' }).click();
