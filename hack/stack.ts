@@ -273,6 +273,7 @@ The stack is up and stays up for more jobs:
   node dist/cli/ct-commander.js --help  # send any CT command (START_JOB, GET_JOB_STATUS, …)
   node dist/cli/ct-poller.js --help     # read the output queue
   api-server (runners): ${info.apiUrl}
+  web console: ${info.apiUrl}/console/  (admin token ${info.adminToken})
   logs: ${Object.values(info.logs).join(' ')}
   npm run stack -- stop                 # stop everything`);
 }
