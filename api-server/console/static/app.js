@@ -395,6 +395,8 @@ function connect() {
   events.addEventListener('error', () => {
     conn.textContent = 'reconnecting…';
     conn.dataset.state = 'reconnecting';
+    // A refused stream (session expired: 401) is not retried by the browser: back to the login form.
+    if (events.readyState === EventSource.CLOSED) setTimeout(() => location.reload(), 2000);
   });
 }
 

@@ -2,6 +2,7 @@
 // 401 without it — including to a client's valid video-API key — and the session cookie the login
 // form sets cannot be forged or used for cross-origin writes.
 import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { startStack, readyClient, type Stack } from '../../helpers/stack.js';
 
@@ -134,4 +135,18 @@ test('the 401 page is the login form; a wrong token is refused with 401, the adm
       Authorization: `Bearer ${stack.components.adminToken}`,
     }),
   ).toBe(404);
+});
+
+test('SIGTERM with a console stream open: the stream ends and the api-server exits at once (no grace wait)', async () => {
+  const server = await stack.components.startApiServer('api-console-stop', { CT_SHUTDOWN_GRACE_MS: '60000' });
+  const stream = await fetch(`${server.url}/console/api/events`, { headers: { Authorization: `Bearer ${stack.components.adminToken}` } });
+  expect(stream.status).toBe(200);
+  const reader = stream.body!.getReader();
+  await reader.read(); // the snapshot
+  const pid = Number(execFileSync('pgrep', ['-P', String(server.proc.pid), '-f', 'api-server/main.js'], { encoding: 'utf8' }).trim());
+  const t0 = Date.now();
+  process.kill(pid, 'SIGTERM');
+  for (;;) if ((await reader.read()).done) break; // the server ended the stream
+  expect(await server.proc.exited).toBe(0);
+  expect(Date.now() - t0).toBeLessThan(20_000); // far below the 60 s grace an open stream would hold it for
 });
