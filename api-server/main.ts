@@ -16,6 +16,7 @@ import { TaskWriter } from './runners/transitions.js';
 import { Storage } from './s3.js';
 import { RunnerSockets } from './socket.js';
 import { Store } from './store.js';
+import type { TranscodeRunner } from '../lib/schema/transcode-runner.js';
 
 export interface RunningApiServer {
   server: Server;
@@ -36,9 +37,13 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   let ready = false;
   let stopping = false;
 
-  const server = createServer();
+  // express must be the server's request listener before Socket.IO attaches: engine.io then wraps
+  // it and answers /socket.io/ itself (HTTP long-polling); attached the other way round express
+  // would answer polling requests with 404 too.
+  const onRunnerRemoved = (r: TranscodeRunner) => sockets.disconnectRunner(r); // called only after startup
+  const app = createApp({ kc, config, store, auth, writer, storage, log, isReady: () => ready && !stopping, onRunnerRemoved });
+  const server = createServer(app);
   const sockets = new RunnerSockets(server, auth, log);
-  const onRunnerRemoved = (r: Parameters<RunnerSockets['disconnectRunner']>[0]) => sockets.disconnectRunner(r);
   store.onTaskPending(() => sockets.availableJobs());
   store.onRunnerDeleted(onRunnerRemoved);
   taskStateGauge(() => {
@@ -48,8 +53,6 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   });
   connectedRunnersGauge(() => sockets.connected);
 
-  const app = createApp({ kc, config, store, auth, writer, storage, log, isReady: () => ready && !stopping, onRunnerRemoved });
-  server.on('request', app);
   store.start();
   void store.synced.then(() => {
     ready = true;
