@@ -196,7 +196,7 @@ describe('a result the job status cannot hold', () => {
     expect(cr.error).toContain('cannot be recorded');
     expect(await exists(outBucket, `${prefix}${files[0]!.name}`)).toBe(false);
     // A runner reporting the error afterwards gets the protocol answer, not a retry loop.
-    expect((await r.error(task.uuid, jobToken, 'upload failed')).status).toBe(400);
+    expect((await r.error(task.uuid, jobToken, 'upload failed')).status).toBe(404); // the job token ended with the task
   });
 });
 
