@@ -107,7 +107,7 @@ test('a job the status budget cannot hold is refused at admission with JOB_TOO_L
 
 test('a job whose status write the cluster refuses as too large ends with JOB_FAILED JOB_TOO_LARGE', async () => {
   const { queues, buckets } = await readyClient(stack, 'bloated');
-  const clip = await generateClip(join(stack.dir, 'clip3.mp4'), { durationSec: 3, width: 160, height: 120 });
+  const clip = await generateClip(join(stack.dir, 'clip3.mp4'), { durationSec: 3, width: 320, height: 240 });
   await putFile(stack, buckets.input!, 'in/clip3.mp4', clip);
   const client = new CtClient({ inputQueueUrl: queues.inputUrl!, outputQueueUrl: queues.outputUrl! });
   const outputs = Array.from({ length: 10 }, (_, i) => ({
