@@ -14,7 +14,7 @@ import { Readable as ReadableStream } from 'node:stream';
 import { basename } from 'node:path';
 import type { FileInfo } from 'busboy';
 import { completeTask, errorTask, startCompleting, type TransitionResult } from '../../lib/jobs/task-state.js';
-import { MAX_RESULT_FILES, boundKeys } from '../../lib/jobs/status-limits.js';
+import { MAX_RESULT_FILES, boundKeys, manifestKey, needsManifest } from '../../lib/jobs/status-limits.js';
 import { isRequestTooLarge } from '../../lib/kube/client.js';
 import { SUCCESS_FILES, type RunnerJobType } from '../../lib/schema/runner-jobs.js';
 import { TaskState, type TaskStatus, type TranscodeJob, type TranscodeJobStatus } from '../../lib/schema/transcode-job.js';
@@ -38,6 +38,8 @@ export interface SuccessDeps {
 }
 
 const UNDO_ATTEMPTS = 6;
+/** Parallel deletes while undoing a success (thousands of frames must not flood S3). */
+const DELETE_BATCH = 16;
 const TOO_LARGE = 'the job status would exceed its size limit';
 
 /** COMPLETING → ERRORED for good (with its children): the result can never be recorded. */
@@ -45,7 +47,7 @@ export function failCompleting(status: TranscodeJobStatus, uuid: string, message
   const task = status.tasks?.find((t) => t.uuid === uuid);
   if (!task) return { ok: false, error: 'unknown_task' };
   if (task.state !== TaskState.COMPLETING) return { ok: false, error: 'not_processing', task };
-  task.state = TaskState.PROCESSING;
+  task.state = TaskState.PROCESSING; // errorTask's precondition; with no retries left it errors at once
   return errorTask(status, uuid, message, now, 0);
 }
 
@@ -207,13 +209,16 @@ async function undoCompleting(
 ): Promise<void> {
   const { storage, writer } = deps;
   const bucket = ctx.task.placement.bucket;
-  await Promise.all(
-    [...new Set(keys)].map((key) =>
-      storage
-        .delete(bucket, key)
-        .catch((e: unknown) => tlog.warn({ key, err: errorInfo(e) }, 'could not remove a file of a failed success')),
-    ),
-  );
+  const stored = [...new Set(keys), ...(needsManifest(keys) ? [manifestKey(keys)] : [])];
+  for (let i = 0; i < stored.length; i += DELETE_BATCH) {
+    await Promise.all(
+      stored
+        .slice(i, i + DELETE_BATCH)
+        .map((key) =>
+          storage.delete(bucket, key).catch((e: unknown) => tlog.warn({ key, err: errorInfo(e) }, 'could not remove a file of a failed success')),
+        ),
+    );
+  }
   const terminal = isRequestTooLarge(cause);
   const undo: Transition = terminal
     ? (s, now) => failCompleting(s, uuid, `the result cannot be recorded: ${TOO_LARGE}`, now)
