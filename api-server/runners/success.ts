@@ -215,7 +215,9 @@ async function undoCompleting(
       stored
         .slice(i, i + DELETE_BATCH)
         .map((key) =>
-          storage.delete(bucket, key).catch((e: unknown) => tlog.warn({ key, err: errorInfo(e) }, 'could not remove a file of a failed success')),
+          storage
+            .delete(bucket, key)
+            .catch((e: unknown) => tlog.warn({ key, err: errorInfo(e) }, 'could not remove a file of a failed success')),
         ),
     );
   }
