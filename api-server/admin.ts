@@ -10,6 +10,7 @@ import type { ApiServerConfig } from './config.js';
 import { HttpProblem, badRequest, notFound } from './problem.js';
 import { createRegistrationToken } from './registration-tokens.js';
 import { revokeRegistrationToken } from './revoke-token.js';
+import { upstreamProblem } from './upstream.js';
 import { deleteRunner } from './runners/registration.js';
 import { jobUuid } from './runners/jobs.js';
 import type { TaskWriter } from './runners/transitions.js';
@@ -65,7 +66,10 @@ export function adminRouter(deps: AdminDeps): Router {
     if (config.namespace && requested && requested !== config.namespace)
       throw badRequest(`this api-server serves namespace ${config.namespace} only`);
     const namespace = config.namespace || (requested as string | undefined) || namespaceOf(kc);
-    const { secret, token } = await createRegistrationToken(kc, namespace);
+    const { secret, token } = await createRegistrationToken(kc, namespace).catch((err: unknown) => {
+      log.warn({ namespace, err: errorInfo(err) }, 'registration token not created');
+      throw upstreamProblem(err, { action: 'Creating the registration token', notFound: `Namespace ${namespace} does not exist` });
+    });
     log.info({ secret: secret.metadata?.name, namespace }, 'registration token created');
     res.status(200).json({ id: secret.metadata?.name, registrationToken: token });
   });

@@ -19,6 +19,7 @@ import { TaskWriter } from './runners/transitions.js';
 import { Storage } from './s3.js';
 import { RunnerSockets } from './socket.js';
 import { Store } from './store.js';
+import type { TranscodeRunner } from '../lib/schema/transcode-runner.js';
 
 export interface RunningApiServer {
   server: Server;
@@ -39,9 +40,14 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   let ready = false;
   let stopping = false;
 
-  const server = createServer();
+  // express must be the server's request listener before Socket.IO attaches: engine.io then wraps
+  // it and answers /socket.io/ itself (HTTP long-polling); attached the other way round express
+  // would answer polling requests with 404 too.
+  const onRunnerRemoved = (r: TranscodeRunner) => sockets.disconnectRunner(r); // called only after startup
+  const consoleFeed = createFeed(store, config, log, (r) => sockets.isConnected(r)); // read only once sockets exist
+  const app = createApp({ kc, config, store, auth, writer, storage, log, isReady: () => ready && !stopping, onRunnerRemoved, consoleFeed });
+  const server = createServer(app);
   const sockets = new RunnerSockets(server, auth, log);
-  const onRunnerRemoved = (r: Parameters<RunnerSockets['disconnectRunner']>[0]) => sockets.disconnectRunner(r);
   store.onTaskPending(() => sockets.availableJobs());
   store.onRunnerDeleted(onRunnerRemoved);
   taskStateGauge(() => {
@@ -52,9 +58,6 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   connectedRunnersGauge(() => sockets.connected);
   registerCacheMetrics(store, (r) => isRunnerOnline(r, sockets.isConnected(r), config.consoleOfflineAfterMs, Date.now()));
 
-  const consoleFeed = createFeed(store, config, log, (r) => sockets.isConnected(r));
-  const app = createApp({ kc, config, store, auth, writer, storage, log, isReady: () => ready && !stopping, onRunnerRemoved, consoleFeed });
-  server.on('request', app);
   store.start();
   void store.synced.then(() => {
     ready = true;

@@ -11,6 +11,7 @@ import { HttpProblem, badRequest } from './problem.js';
 export interface MultipartOptions {
   /** Largest accepted file part, bytes. */
   maxFileBytes: number;
+  /** Most file parts (default 50). */
   maxFiles?: number;
   /** Consumes (or drains) `stream`; rejecting aborts the whole request with that error. */
   onFile(field: string, stream: Readable, info: FileInfo, fields: Readonly<Record<string, string>>): Promise<void>;
@@ -24,10 +25,11 @@ export function tooLarge(maxBytes: number): HttpProblem {
 export function parseMultipart(req: Request, opts: MultipartOptions): Promise<Record<string, string>> {
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
+    const maxFiles = opts.maxFiles ?? 50;
     try {
       bb = busboy({
         headers: req.headers,
-        limits: { fileSize: opts.maxFileBytes + 1, files: opts.maxFiles ?? 50, fields: 100, fieldSize: 64 * 1024, parts: 200 },
+        limits: { fileSize: opts.maxFileBytes + 1, files: maxFiles, fields: 100, fieldSize: 64 * 1024, parts: maxFiles + 100 },
       });
     } catch (err) {
       reject(badRequest(`Expected a multipart/form-data body: ${(err as Error).message}`));
@@ -44,7 +46,12 @@ export function parseMultipart(req: Request, opts: MultipartOptions): Promise<Re
       req.unpipe(bb);
       bb.destroy(err instanceof Error ? err : new Error(String(err)));
       req.resume(); // discard the rest of the body so the error response can be read
-      reject(err);
+      // Settle only once the file part in progress has settled too: the caller's clean-up (e.g.
+      // undoing a state change that part started) must see every effect the parts had.
+      chain.then(
+        () => reject(err),
+        () => reject(err),
+      );
     };
 
     bb.on('field', (name, value, info) => {

@@ -4,6 +4,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from '../lib/log.js';
 import { errorInfo } from '../lib/log.js';
+import { upstreamProblem } from './upstream.js';
 
 export const CODES = {
   UNKNOWN_RUNNER_TOKEN: 'unknown_runner_token',
@@ -95,7 +96,9 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
       sendProblem(res, new HttpProblem(status, detail), req.originalUrl);
       return;
     }
-    log.error({ method: req.method, path: req.path, err: errorInfo(err) }, 'unhandled request error');
-    sendProblem(res, new HttpProblem(500, 'Internal server error'), req.originalUrl);
+    // Upstream errors (kube-apiserver, S3, network) carry URLs and headers: mapped, never echoed.
+    const problem = upstreamProblem(err);
+    log.error({ method: req.method, path: req.path, status: problem.status, err: errorInfo(err) }, 'request failed upstream');
+    sendProblem(res, problem, req.originalUrl);
   };
 }

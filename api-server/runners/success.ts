@@ -3,14 +3,19 @@
 // result is acknowledged only once it is durable: authenticate on the first file part (the runner
 // sends its token fields first) → COMPLETING (the atomic guard against a second success: the loser
 // gets 409) → store every file → COMPLETED with the result location (children become pending).
-// A failed or incomplete upload puts the task back to PROCESSING so the runner's /error or a retry
-// still works.
+// Any number of files (interval thumbnails) may come in one request, up to MAX_RESULT_FILES; long
+// key lists are recorded as a manifest object (lib/jobs/status-limits.ts). A failed or incomplete
+// upload is undone as one story once every part has settled: the files it stored are removed and the
+// task goes back to PROCESSING, so the runner's /error or a retry still works — never a task left in
+// COMPLETING or a stray file. Upstream errors reach the runner as problems without internals.
 import type { Request, Response } from 'express';
 import type { Readable } from 'node:stream';
 import { Readable as ReadableStream } from 'node:stream';
 import { basename } from 'node:path';
 import type { FileInfo } from 'busboy';
-import { completeTask, startCompleting, type TransitionResult } from '../../lib/jobs/task-state.js';
+import { completeTask, errorTask, startCompleting, type TransitionResult } from '../../lib/jobs/task-state.js';
+import { MAX_RESULT_FILES, boundKeys, manifestKey, needsManifest } from '../../lib/jobs/status-limits.js';
+import { isRequestTooLarge } from '../../lib/kube/client.js';
 import { SUCCESS_FILES, type RunnerJobType } from '../../lib/schema/runner-jobs.js';
 import { TaskState, type TaskStatus, type TranscodeJob, type TranscodeJobStatus } from '../../lib/schema/transcode-job.js';
 import type { TranscodeRunner } from '../../lib/schema/transcode-runner.js';
@@ -20,7 +25,8 @@ import { HttpProblem, badRequest, notProcessing } from '../problem.js';
 import { JobTokensBody, parseBody } from '../schemas.js';
 import { contentTypeOf, type Storage } from '../s3.js';
 import type { RunnerAuth } from './auth.js';
-import type { TaskWriter } from './transitions.js';
+import type { TaskWriter, Transition } from './transitions.js';
+import { upstreamProblem } from '../upstream.js';
 import { MAX_PLAYLIST_BYTES, isSafeFileName, rewritePlaylist } from './playlist.js';
 
 export interface SuccessDeps {
@@ -29,6 +35,20 @@ export interface SuccessDeps {
   storage: Storage;
   log: Logger;
   maxUploadBytes: number;
+}
+
+const UNDO_ATTEMPTS = 6;
+/** Parallel deletes while undoing a success (thousands of frames must not flood S3). */
+const DELETE_BATCH = 16;
+const TOO_LARGE = 'the job status would exceed its size limit';
+
+/** COMPLETING → ERRORED for good (with its children): the result can never be recorded. */
+export function failCompleting(status: TranscodeJobStatus, uuid: string, message: string, now: string): TransitionResult {
+  const task = status.tasks?.find((t) => t.uuid === uuid);
+  if (!task) return { ok: false, error: 'unknown_task' };
+  if (task.state !== TaskState.COMPLETING) return { ok: false, error: 'not_processing', task };
+  task.state = TaskState.PROCESSING; // errorTask's precondition; with no retries left it errors at once
+  return errorTask(status, uuid, message, now, 0);
 }
 
 /** COMPLETING → PROCESSING: the upload did not finish, the runner still owns the task. */
@@ -116,6 +136,8 @@ export async function handleSuccess(req: Request, res: Response, uuid: string, d
     await beginCompleting(c);
     const put = { storageClass: placement.storageClass, sse: placement.sse, contentType: contentTypeOf(key) ?? info.mimeType };
     const opts = Object.fromEntries(Object.entries(put).filter(([, v]) => v !== undefined));
+    // Recorded before the upload starts: a failed request removes what it may have left behind.
+    keys.push(key);
     if (field === 'payload[resolutionPlaylistFile]' && placement.rewritePlaylist) {
       const videoKey = placement.files?.['payload[videoFile]'];
       const text = (await readSmall(stream, MAX_PLAYLIST_BYTES)).toString('utf8');
@@ -124,34 +146,97 @@ export async function handleSuccess(req: Request, res: Response, uuid: string, d
     } else {
       size += await storage.putStream(placement.bucket, key, stream, opts);
     }
-    keys.push(key);
     received.add(field);
-    tlog.info({ field, bucket: placement.bucket, key }, 'success file stored');
+    tlog.debug({ field, bucket: placement.bucket, key }, 'success file stored');
   };
 
   try {
     if (Number(req.headers['content-length'] ?? 0) > deps.maxUploadBytes * 4) throw tooLarge(deps.maxUploadBytes);
-    const fields = await parseMultipart(req, { maxFileBytes: deps.maxUploadBytes, onFile });
+    // parseMultipart settles only after the part in progress settled: `completing` and `keys` are final here.
+    const fields = await parseMultipart(req, { maxFileBytes: deps.maxUploadBytes, maxFiles: MAX_RESULT_FILES, onFile });
     const c = await authenticate(fields);
     const spec = SUCCESS_FILES[c.task.type as RunnerJobType];
     const missing = (spec?.required ?? []).filter((f) => !received.has(f));
     if (spec?.multiple && !received.has(spec.multiple)) missing.push(spec.multiple);
     if (missing.length) throw badRequest(`Payload is invalid: missing ${missing.join(', ')}`);
     await beginCompleting(c);
-    const out = await writer.apply(c.job, (s, now) => completeTask(s, uuid, { bucket: c.task.placement.bucket, keys, size }, now));
+    const result = await storeResult(storage, c.task.placement, keys, size);
+    const out = await writer.apply(c.job, (s, now) => completeTask(s, uuid, result, now));
     if (!out || !out.result.ok) throw notProcessing(409);
     completing = false;
     writer.forget(uuid);
-    tlog.info({ keys, size }, 'task completed');
+    tlog.info({ files: keys.length, manifest: result.manifest, size }, 'task completed');
     res.status(204).end();
   } catch (err) {
-    if (completing && ctx) {
-      const job = ctx.job;
-      await writer
-        .apply(job, (s, now) => revertCompleting(s, uuid, now))
-        .catch((e: unknown) => tlog.error({ err: errorInfo(e) }, 'could not put the task back to processing after a failed success'));
-    }
     if (!(err instanceof HttpProblem)) tlog.error({ err: errorInfo(err) }, 'storing the success files failed');
-    throw err instanceof HttpProblem ? err : new HttpProblem(502, `Storing the result failed: ${(err as Error).message}`);
+    if (completing && ctx) await undoCompleting(deps, ctx, uuid, keys, tlog, err);
+    throw upstreamProblem(err, { action: 'Storing the result' });
+  }
+}
+
+/** The task result as status holds it: long key lists go to a manifest object beside the keys. */
+async function storeResult(
+  storage: Storage,
+  placement: TaskStatus['placement'],
+  keys: readonly string[],
+  size: number,
+): Promise<NonNullable<TaskStatus['result']>> {
+  const bounded = boundKeys(keys);
+  if (bounded.manifest) {
+    const body = Buffer.from(JSON.stringify(keys), 'utf8');
+    await storage.putStream(placement.bucket, bounded.manifest, ReadableStream.from([body]), {
+      contentType: 'application/json',
+      ...(placement.storageClass ? { storageClass: placement.storageClass } : {}),
+      ...(placement.sse ? { sse: placement.sse } : {}),
+    });
+  }
+  return { bucket: placement.bucket, ...bounded, size };
+}
+
+/**
+ * A success that failed after COMPLETING was written: while the task is still ours (COMPLETING, so
+ * nobody else writes its keys) the files this request stored are removed, then the task goes back
+ * to PROCESSING (the runner may retry or report an error). A result status that cannot be written
+ * because the job is too large can never be stored: the task errors for good instead of looping.
+ */
+async function undoCompleting(
+  deps: SuccessDeps,
+  ctx: Ctx,
+  uuid: string,
+  keys: readonly string[],
+  tlog: Logger,
+  cause: unknown,
+): Promise<void> {
+  const { storage, writer } = deps;
+  const bucket = ctx.task.placement.bucket;
+  const stored = [...new Set(keys), ...(needsManifest(keys) ? [manifestKey(keys)] : [])];
+  for (let i = 0; i < stored.length; i += DELETE_BATCH) {
+    await Promise.all(
+      stored
+        .slice(i, i + DELETE_BATCH)
+        .map((key) =>
+          storage
+            .delete(bucket, key)
+            .catch((e: unknown) => tlog.warn({ key, err: errorInfo(e) }, 'could not remove a file of a failed success')),
+        ),
+    );
+  }
+  const terminal = isRequestTooLarge(cause);
+  const undo: Transition = terminal
+    ? (s, now) => failCompleting(s, uuid, `the result cannot be recorded: ${TOO_LARGE}`, now)
+    : (s, now) => revertCompleting(s, uuid, now);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await writer.apply(ctx.job, undo);
+      if (terminal) tlog.warn('task failed: its result does not fit in the job status');
+      return;
+    } catch (e) {
+      if (attempt >= UNDO_ATTEMPTS) {
+        // Last resort: the watchdog requeues COMPLETING tasks that stay untouched (lostCompletions).
+        tlog.error({ err: errorInfo(e), attempts: attempt }, 'could not take back the completion of a failed success');
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+    }
   }
 }

@@ -52,6 +52,7 @@ export const REJECT_REASONS = [
   'JOB_ID_IN_USE', // START_JOB with a job_id that exists with a different job description
   'JOB_ALREADY_FINISHED', // CANCEL_JOB of a finished job
   'ACTIVITY_ALREADY_FINISHED', // CANCEL_ACTIVITY of a finished activity
+  'JOB_TOO_LARGE', // START_JOB whose state or end message could not be held (lib/jobs/status-limits.ts)
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
@@ -187,6 +188,10 @@ export interface OutputReport {
   status: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Canceled';
   bucket?: string;
   keys?: string[];
+  /** Long key lists: keys holds the first ones; every key is in the JSON array at `manifest` (same bucket). */
+  key_count?: number;
+  key_prefix?: string;
+  manifest?: string;
   size?: number;
   reason?: string;
   details?: string;
@@ -208,7 +213,7 @@ export interface ActivitySummary {
   created: string;
   started?: string;
   finished?: string;
-  result?: { bucket: string; keys: string[]; size?: number };
+  result?: { bucket: string; keys: string[]; keyCount?: number; keyPrefix?: string; manifest?: string; size?: number };
 }
 
 export interface JobSummary {

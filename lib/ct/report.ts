@@ -26,6 +26,9 @@ export function outputReports(job: TranscodeJob): OutputReport[] {
     const report: OutputReport = { index, output_type: spec.output_type, status: st?.status ?? 'Pending' };
     if (st?.bucket) report.bucket = st.bucket;
     if (st?.keys) report.keys = st.keys;
+    if (st?.keyCount !== undefined) report.key_count = st.keyCount;
+    if (st?.keyPrefix !== undefined) report.key_prefix = st.keyPrefix;
+    if (st?.manifest) report.manifest = st.manifest;
     if (st?.size !== undefined) report.size = st.size;
     if (st?.reason) report.reason = st.reason;
     if (st?.details) report.details = st.details;

@@ -28,3 +28,16 @@ export function statusOf(err: unknown): number | undefined {
   }
   return undefined;
 }
+
+/**
+ * The apiserver refused a write because the object is too big: 413 from its body limit, or etcd's
+ * `request is too large` (surfaced as 500 or 422 with that message). Retrying cannot help.
+ */
+export function isRequestTooLarge(err: unknown): boolean {
+  const code = statusOf(err);
+  if (code === 413) return true;
+  if (code === undefined) return false;
+  const body = (err as { body?: unknown }).body;
+  const text = typeof body === 'string' ? body : JSON.stringify(body ?? '');
+  return /request is too large|request entity too large|too long: must have at most/i.test(text);
+}

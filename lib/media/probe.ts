@@ -6,7 +6,8 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import ffmpeg, { type FfprobeData, type FfprobeStream } from 'fluent-ffmpeg';
 import type { ProbeInfo } from '../schema/transcode-job.js';
 
-export type ProbeReason = 'S3_OPS_FAILED' | 'GET_VIDEO_INFO_FAILED' | 'GET_AUDIO_INFO_FAILED' | 'GET_DURATION_FAILED';
+/** JOB_TOO_LARGE: refused before probing (lib/jobs/status-limits.ts). */
+export type ProbeReason = 'S3_OPS_FAILED' | 'GET_VIDEO_INFO_FAILED' | 'GET_AUDIO_INFO_FAILED' | 'GET_DURATION_FAILED' | 'JOB_TOO_LARGE';
 
 export class ProbeError extends Error {
   constructor(

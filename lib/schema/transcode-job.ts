@@ -23,6 +23,13 @@ export type TaskStateId = (typeof TaskState)[keyof typeof TaskState];
 const FreeObject = (description: string) =>
   Type.Record(Type.String(), Type.Unknown(), { description, 'x-kubernetes-preserve-unknown-fields': true });
 
+/** Long key lists (lib/jobs/status-limits.ts): how many, their common prefix, the manifest with all of them. */
+const BoundedKeyFields = {
+  keyCount: Type.Optional(Type.Integer({ minimum: 0, description: 'Number of keys in all (set when keys lists only the first ones).' })),
+  keyPrefix: Type.Optional(Type.String({ description: 'Common prefix of all keys.' })),
+  manifest: Type.Optional(Type.String({ description: 'Key (same bucket) of a JSON array of every key.' })),
+};
+
 export const S3Ref = Type.Object({ bucket: Type.String(), key: Type.String() });
 
 export const TaskStatus = Type.Object({
@@ -73,7 +80,8 @@ export const TaskStatus = Type.Object({
   result: Type.Optional(
     Type.Object({
       bucket: Type.String(),
-      keys: Type.Array(Type.String()),
+      keys: Type.Array(Type.String(), { description: 'Every stored key, or the first ones when keyCount is set.' }),
+      ...BoundedKeyFields,
       size: Type.Optional(Type.Integer({ minimum: 0 })),
     }),
   ),
@@ -96,7 +104,8 @@ export const OutputStatus = Type.Object({
   type: Type.String(),
   status: StringEnum(['Pending', 'Running', 'Succeeded', 'Failed', 'Canceled']),
   bucket: Type.Optional(Type.String()),
-  keys: Type.Optional(Type.Array(Type.String())),
+  keys: Type.Optional(Type.Array(Type.String(), { description: 'Every stored key, or the first ones when keyCount is set.' })),
+  ...BoundedKeyFields,
   size: Type.Optional(Type.Integer({ minimum: 0 })),
   duration: Type.Optional(Type.Number()),
   width: Type.Optional(Type.Integer()),

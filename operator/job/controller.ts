@@ -13,10 +13,12 @@ import type { Logger } from '../../lib/log.js';
 import { errorInfo } from '../../lib/log.js';
 import { GROUP, VERSION, KINDS, LABEL_CLIENT, LABEL_JOB_ID } from '../../lib/kube/resources.js';
 import { updateStatus } from '../../lib/kube/status.js';
+import { isRequestTooLarge } from '../../lib/kube/client.js';
 import { jobIdLabel } from '../../lib/ct/naming.js';
 import { TaskState, type TranscodeJob, type TranscodeJobStatus, type OutputStatus } from '../../lib/schema/transcode-job.js';
 import type { TranscodeClient } from '../../lib/schema/transcode-client.js';
 import { probeObject, checkInput, ProbeError } from '../../lib/media/probe.js';
+import { admissionProblem } from '../../lib/jobs/status-limits.js';
 import type { CacheReader, ObjectKey } from '../runtime/cache.js';
 import type { EventRecorder } from '../runtime/events.js';
 import { objectKey } from '../runtime/cache.js';
@@ -37,6 +39,7 @@ import {
   tasksOf,
 } from './lifecycle.js';
 import { finalizeOutput, FinalizeError, type Finalized } from './finalize.js';
+import { failTooLarge, TOO_LARGE_REASON } from './too-large.js';
 import { applySwfFacts, type SwfFacts, type SwfRecorder } from '../swf/recorder.js';
 import { jobKubeWrites, jobsPlanned, probeDuration } from './metrics.js';
 
@@ -184,6 +187,18 @@ export class JobController implements Controller<TranscodeJob> {
   }
 
   private async write(key: ObjectKey, job: TranscodeJob, mutate: (s: TranscodeJobStatus) => void): Promise<TranscodeJob | undefined> {
+    try {
+      return await this.writeOnce(key, job, mutate);
+    } catch (err) {
+      if (!isRequestTooLarge(err)) throw err;
+      // Retrying would loop forever: the job ends now, failed, in one compact write (too-large.ts).
+      this.o.log.error({ job: key, err: errorInfo(err) }, 'job status too large for the cluster: failing the job');
+      void this.o.events?.record(job, 'Warning', TOO_LARGE_REASON, 'the job status is too large to be stored');
+      return this.writeOnce(key, job, (s) => failTooLarge(job, s, new Date(this.now()).toISOString()));
+    }
+  }
+
+  private async writeOnce(key: ObjectKey, job: TranscodeJob, mutate: (s: TranscodeJobStatus) => void): Promise<TranscodeJob | undefined> {
     let wrote = false;
     const r = await updateStatus<TranscodeJob & { metadata: { name?: string } }>(
       this.o.kc,
@@ -294,6 +309,9 @@ export class JobController implements Controller<TranscodeJob> {
     let failure: ProbeError | undefined;
     let probe: TranscodeJobStatus['probe'];
     try {
+      // Jobs created with kubectl or the video API skip the SQS admission: the same size check here.
+      const tooLarge = admissionProblem(job.spec.job);
+      if (tooLarge) throw new ProbeError('JOB_TOO_LARGE', tooLarge);
       probe = await probeObject(this.o.s3, input.bucket, input.key);
       checkInput(probe, job.spec.job.input_type, what);
     } catch (err) {

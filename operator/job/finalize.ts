@@ -15,8 +15,12 @@ import type { OutputSpec } from '../../lib/schema/ct-job.js';
 import type { OutputStatus, TaskStatus } from '../../lib/schema/transcode-job.js';
 import { ffprobe } from '../../lib/media/probe.js';
 import { normalizeKey, splitKey } from './plan.js';
+import { boundKeys, type BoundedKeys } from '../../lib/jobs/status-limits.js';
 
-export type Finalized = Pick<OutputStatus, 'status' | 'bucket' | 'keys' | 'size' | 'duration' | 'width' | 'height' | 'reason' | 'details'>;
+export type Finalized = Pick<
+  OutputStatus,
+  'status' | 'bucket' | 'keys' | 'keyCount' | 'keyPrefix' | 'manifest' | 'size' | 'duration' | 'width' | 'height' | 'reason' | 'details'
+>;
 
 export class FinalizeError extends Error {
   constructor(message: string) {
@@ -96,13 +100,67 @@ function fpsOf(data: FfprobeData): number | undefined {
   return n && d ? n / d : undefined;
 }
 
+async function readManifest(s3: S3Client, bucket: string, key: string): Promise<string[]> {
+  try {
+    const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const list: unknown = JSON.parse(await r.Body!.transformToString());
+    if (!Array.isArray(list) || !list.every((k) => typeof k === 'string')) throw new Error('not a JSON array of keys');
+    return list;
+  } catch (err) {
+    throw new FinalizeError(`result manifest s3://${bucket}/${key} cannot be read: ${(err as Error).name || (err as Error).message}`);
+  }
+}
+
+/**
+ * Every key of the output and its size. A task result with a manifest (many files) is trusted for
+ * its size — the api-server counted the bytes it stored — and only its inline keys and the manifest
+ * are checked, instead of one HeadObject per file.
+ */
+async function resultKeys(s3: S3Client, bucket: string, tasks: TaskStatus[]): Promise<{ keys: string[]; size: number }> {
+  const keys: string[] = [];
+  let size = 0;
+  for (const t of tasks) {
+    const from = t.result?.bucket ?? bucket;
+    if (t.result?.manifest) {
+      const all = await readManifest(s3, from, t.result.manifest);
+      for (const key of t.result.keys) await head(s3, from, key);
+      keys.push(...all);
+      size += t.result.size ?? 0;
+      continue;
+    }
+    const own = t.result?.keys ?? Object.values(t.placement.files ?? {});
+    for (const key of own) size += await head(s3, from, key);
+    keys.push(...own);
+  }
+  return { keys, size };
+}
+
+/** The output's key list as status holds it; a long one is written to a manifest object first. */
+async function boundedOutputKeys(s3: S3Client, spec: OutputSpec, keys: string[]): Promise<BoundedKeys> {
+  const bounded = boundKeys(keys);
+  if (!bounded.manifest) return bounded;
+  try {
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: spec.output_bucket,
+        Key: bounded.manifest,
+        Body: JSON.stringify(keys),
+        ContentType: 'application/json',
+        ...(spec.s3_rrs ? { StorageClass: 'REDUCED_REDUNDANCY' as StorageClass } : {}),
+        ...(spec.s3_encrypt ? { ServerSideEncryption: 'AES256' as ServerSideEncryption } : {}),
+      }),
+    );
+  } catch (err) {
+    throw new FinalizeError(`cannot write the key manifest s3://${spec.output_bucket}/${bounded.manifest}: ${(err as Error).name}`);
+  }
+  return bounded;
+}
+
 /** Finalizes one output whose tasks all completed. Throws FinalizeError when a result is missing or unreadable. */
 export async function finalizeOutput(s3: S3Client, spec: OutputSpec, index: number, tasks: TaskStatus[]): Promise<Finalized> {
   const bucket = spec.output_bucket;
-  const keys = tasks.flatMap((t) => t.result?.keys ?? Object.values(t.placement.files ?? {}));
+  const { keys, size } = await resultKeys(s3, bucket, tasks);
   if (keys.length === 0) throw new FinalizeError(`output ${index}: the tasks reported no result file`);
-  let size = 0;
-  for (const key of keys) size += await head(s3, tasks[0]?.result?.bucket ?? bucket, key);
   const base: Finalized = { status: 'Succeeded', bucket, keys, size };
   switch (spec.output_type) {
     case 'VIDEO':
@@ -117,7 +175,7 @@ export async function finalizeOutput(s3: S3Client, spec: OutputSpec, index: numb
       };
     }
     case 'THUMB':
-      return base;
+      return { ...base, ...(await boundedOutputKeys(s3, spec, keys)) };
     case 'HLS': {
       const masterKey = normalizeKey(spec.output_file);
       const renditions: Rendition[] = [];
@@ -161,7 +219,7 @@ export async function finalizeOutput(s3: S3Client, spec: OutputSpec, index: numb
       }
       return {
         ...base,
-        keys: [masterKey, ...keys],
+        ...(await boundedOutputKeys(s3, spec, [masterKey, ...keys])),
         size: size + Buffer.byteLength(body),
         ...(duration !== undefined ? { duration } : {}),
         ...(top ? top : {}),

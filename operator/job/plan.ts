@@ -14,6 +14,7 @@ import type {
 } from '../../lib/schema/runner-jobs.js';
 import { resolveVideoEncoding, resolveAudio, resolveSize, type CtReason } from '../../lib/presets/resolve.js';
 import { displayFrame } from '../../lib/media/probe.js';
+import { MAX_RESULT_FILES, intervalFrames } from '../../lib/jobs/status-limits.js';
 import { ladderFor, requestedLadder, resolutionOf, renditionFps } from '../../lib/media/ladder.js';
 
 export interface PlanContext {
@@ -207,6 +208,14 @@ export function planJob(ctx: PlanContext, previewRef?: S3Ref): Plan {
             throw new OutputFailure(
               'TRANSCODE_FAIL',
               `snapshot_sec ${snapshotSec} is beyond the input duration (${probe.duration.toFixed(2)} s)`,
+            );
+          }
+          const frames = mode === 'intervals' ? intervalFrames(probe.duration, spec.intervals ?? 10) : 1;
+          if (frames > MAX_RESULT_FILES) {
+            throw new OutputFailure(
+              'TRANSCODE_FAIL',
+              `intervals of ${spec.intervals ?? 10} s make ${frames} thumbnails of this ${probe.duration.toFixed(0)} s input; ` +
+                `at most ${MAX_RESULT_FILES} per output: use a longer interval`,
             );
           }
           const uuid = ctx.newUuid();

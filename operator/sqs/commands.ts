@@ -11,6 +11,7 @@ import type { TranscodeJob } from '../../lib/schema/transcode-job.js';
 import { jobIdLabel, jobName } from '../../lib/ct/naming.js';
 import { parseCommand } from '../../lib/ct/parse.js';
 import { isTerminal } from '../../lib/jobs/task-state.js';
+import { admissionProblem } from '../../lib/jobs/status-limits.js';
 import {
   ctMessage,
   rejection,
@@ -167,6 +168,8 @@ export class CommandHandler {
       spec: { clientRef: { name: client.name }, jobId: cmd.job_id, job: cmd.data, source: 'sqs' },
     };
     const log = this.log.child({ client: `${client.namespace}/${client.name}`, job_id: cmd.job_id, job: name });
+    const tooLarge = admissionProblem(cmd.data);
+    if (tooLarge) throw new Rejected('JOB_TOO_LARGE', tooLarge);
     try {
       await this.api.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: client.namespace, plural, body });
     } catch (err) {

@@ -108,8 +108,9 @@ export async function createJobWithTasks(
   seeds: TaskSeed[],
   inputBucket = 'in-bucket',
   outBucket = 'out-bucket',
+  specExtra: Record<string, unknown> = {},
+  name = uniqueName('job'),
 ): Promise<TranscodeJob> {
-  const name = uniqueName('job');
   const created = (await objects.createNamespacedCustomObject({
     group: GROUP,
     version: VERSION,
@@ -128,6 +129,7 @@ export async function createJobWithTasks(
           input_file: 'src/clip.mp4',
           outputs: [{ output_type: 'VIDEO', output_bucket: outBucket, output_file: 'out/clip.mp4', preset: '480p-16.9-generic' }],
         },
+        ...specExtra,
       },
     },
   })) as TranscodeJob;
