@@ -38,9 +38,11 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
 
   const server = createServer();
   const sockets = new RunnerSockets(server, auth, log);
-  const onRunnerRemoved = (r: Parameters<RunnerSockets['disconnectRunner']>[0]) => sockets.disconnectRunner(r);
+  // As PeerTube: removing a runner (or revoking its registration token) leaves its socket open; its
+  // next call gets unknown_runner_token and an official runner then unregisters itself and disconnects.
+  // (Closing the socket instead leaves an official runner idle forever: its client never reconnects.)
+  const onRunnerRemoved = (r: { metadata: { name?: string } }) => log.info({ runner: r.metadata.name }, 'runner removed; socket left open');
   store.onTaskPending(() => sockets.availableJobs());
-  store.onRunnerDeleted(onRunnerRemoved);
   taskStateGauge(() => {
     const counts = new Map<number, number>();
     for (const { task } of store.allTasks()) counts.set(task.state, (counts.get(task.state) ?? 0) + 1);

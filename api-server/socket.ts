@@ -70,10 +70,6 @@ export class RunnerSockets {
     this.nsp.emit('available-jobs');
   }
 
-  disconnectRunner(runner: TranscodeRunner): void {
-    this.nsp.in(roomOf(runner)).disconnectSockets(true);
-  }
-
   close(): void {
     if (this.timer) clearTimeout(this.timer);
     this.nsp.disconnectSockets(true);

@@ -194,7 +194,7 @@ describe('runner processors (real ffmpeg)', () => {
           { name: 'add-outro', options: { file: INTRO } },
           {
             name: 'add-watermark',
-            options: { file: PNG, watermarkSizeRatio: 0.1, horizontalMarginRatio: 0.02, verticalMarginRatio: 0.02 },
+            options: { file: PNG, watermarkSizeRatio: 0.1, horitonzalMarginRatio: 0.02, verticalMarginRatio: 0.02 },
           },
         ],
       },
