@@ -10,7 +10,7 @@ import { CtClient } from '../../sdk/index.js';
 import type { AnyCtMessage } from '../../lib/ct/messages.js';
 import type { TranscodeJob } from '../../lib/schema/transcode-job.js';
 import { PEERTUBE_JOB_TYPES } from '../../lib/schema/runner-jobs.js';
-import { generateClip, probe } from '../helpers/media.js';
+import { generateAudio, generateClip, probe } from '../helpers/media.js';
 import { startStack, readyClient, listJobs, putFile, download, type Stack } from '../helpers/stack.js';
 import { waitFor } from '../env/process.js';
 
@@ -138,6 +138,24 @@ test('policy auto + a THUMB: NoRunnerForTaskType within 10 s (condition, Event, 
   // The deadline counts from the report: not before 25 s.
   const failedAt = Date.parse(final!.status!.tasks!.find((t) => t.outputIndex === 2)!.finishedAt!);
   expect(failedAt - Date.parse(cond.lastTransitionTime)).toBeGreaterThanOrEqual(24_000);
+});
+
+test('audio-only input: VIDEO through vod-audio-merge-transcoding on the standard runner alone', async () => {
+  const { client, inBucket, out } = await setUpClient('merge', { encodingPolicy: 'auto' });
+  await putFile(stack, inBucket, 'in/song.m4a', await generateAudio(join(stack.dir, 'song.m4a'), { durationSec: 3 }));
+  const jobId = await client.startJob({
+    input_type: 'AUDIO',
+    input_bucket: inBucket,
+    input_file: 'in/song.m4a',
+    outputs: [{ output_type: 'VIDEO', output_bucket: out, output_file: 'merge/v.mp4', preset: '360p-16.9-generic' }],
+  });
+  const { messages, done } = listen(client, jobId);
+  await done;
+  expect(messages.at(-1)!.type).toBe('JOB_COMPLETED');
+  const final = await jobOf(jobId);
+  expect(final?.status?.tasks?.map((t) => [t.type, t.runner?.name])).toEqual([['vod-audio-merge-transcoding', 'official']]);
+  const v = await probe(await download(stack, out, 'merge/v.mp4', join(stack.dir, 'out', 'merge.mp4')));
+  expect([v.hasVideo, v.height, v.audioCodec]).toEqual([true, 360, 'aac']);
 });
 
 test('a ct-* runner appearing before the deadline takes the THUMB: the job finishes with every output', async () => {
