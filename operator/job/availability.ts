@@ -50,23 +50,27 @@ export class RunnerAvailability {
   }
 
   /**
-   * A runner change (registration, job types, lastContact) re-checks the jobs it may concern: those
-   * with a task marked unschedulable, and pending VIDEO tasks the auto policy may hand to a standard runner.
+   * A runner change (registration, job types, lastContact) re-checks only the jobs it changes something
+   * for: a task marked unschedulable whose type is now served, or a pending VIDEO task the auto policy
+   * now hands to a standard runner (runners refresh lastContact every 30 s: no fan-out to every job).
    */
   watch(jobs: CacheReader<TranscodeJob>): { kind: 'TranscodeRunner'; map: (obj: unknown) => ObjectKey[] } {
     return {
       kind: 'TranscodeRunner',
-      map: () =>
-        jobs
+      map: () => {
+        const served = this.served();
+        return jobs
           .list()
-          .filter(
-            (j) =>
-              !isJobTerminal(j.status) &&
-              (j.status?.tasks ?? []).some(
-                (t) => t.state === TaskState.PENDING && (t.unschedulable !== undefined || t.type === 'ct-video-transcoding'),
-              ),
-          )
-          .map((j) => objectKey(j.metadata.namespace, j.metadata.name!)),
+          .filter((j) => {
+            if (isJobTerminal(j.status)) return false;
+            const pending = (j.status?.tasks ?? []).filter((t) => t.state === TaskState.PENDING);
+            if (pending.some((t) => t.unschedulable && served.has(t.type))) return true;
+            return (
+              pending.some((t) => t.type === 'ct-video-transcoding') && this.policyOf(j) === 'auto' && wantsStandardVideo('auto', served)
+            );
+          })
+          .map((j) => objectKey(j.metadata.namespace, j.metadata.name!));
+      },
     };
   }
 
