@@ -75,10 +75,6 @@ export class RunnerSockets {
     return (this.nsp.adapter.rooms.get(roomOf(runner))?.size ?? 0) > 0;
   }
 
-  disconnectRunner(runner: TranscodeRunner): void {
-    this.nsp.in(roomOf(runner)).disconnectSockets(true);
-  }
-
   close(): void {
     if (this.timer) clearTimeout(this.timer);
     this.nsp.disconnectSockets(true);

@@ -91,9 +91,9 @@ export class Store {
 
   private indexJob(job: TranscodeJob, old: TranscodeJob | undefined): void {
     const key = ObjectCache.keyOf(job);
-    const before = new Map<string, number>();
+    const before = new Map<string, { state: number; type: string }>();
     for (const t of old?.status?.tasks ?? []) {
-      before.set(t.uuid, t.state);
+      before.set(t.uuid, { state: t.state, type: t.type });
       this.taskJob.delete(t.uuid);
     }
     let newlyPending = false;
@@ -102,7 +102,9 @@ export class Store {
       this.taskJob.set(t.uuid, key);
       if (t.state === TaskState.PENDING) {
         hasPending = true;
-        if (before.get(t.uuid) !== TaskState.PENDING) newlyPending = true;
+        // A pending task whose type changed (auto encoding policy) is news to runners of the new type.
+        const b = before.get(t.uuid);
+        if (b?.state !== TaskState.PENDING || b.type !== t.type) newlyPending = true;
       }
     }
     if (hasPending || this.pendingKeys.has(key)) this.pendingSorted = undefined;

@@ -1,5 +1,7 @@
 // Operator configuration, from the environment (the Helm chart sets these). Bad values fail at start-up
-// with a message naming the variable.
+// with a message naming the variable. Job lifecycle settings are read by operator/job: CT_STALL_SECONDS,
+// CT_JOB_CONCURRENCY (controller.ts); CT_ENCODING_POLICY, CT_NO_RUNNER_TIMEOUT_SECONDS,
+// CT_NO_RUNNER_GRACE_SECONDS, CT_RUNNER_LIVE_SECONDS (scheduling.ts, docs/official-runners.md).
 import { hostname } from 'node:os';
 import { awsSettingsFromEnv, type AwsSettings } from '../lib/aws/config.js';
 import { PRINCIPAL_PATTERN } from '../lib/schema/transcode-client.js';

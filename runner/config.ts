@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Type, type Static } from '@sinclair/typebox';
 import YAML from 'yaml';
-import { ALL_JOB_TYPES, type RunnerJobType } from '../lib/schema/runner-jobs.js';
+import { ALL_JOB_TYPES, PEERTUBE_JOB_TYPES, isStandardJobType, type RunnerJobType } from '../lib/schema/runner-jobs.js';
 import { validator } from '../lib/validate.js';
 import { StringEnum } from '../lib/schema/common.js';
 
@@ -30,6 +30,8 @@ export const RunnerConfigFile = Type.Object(
     ffmpegNice: Type.Optional(Type.Integer({ minimum: 0, maximum: 19 })),
     jobTypes: Type.Optional(Type.Array(StringEnum([...ALL_JOB_TYPES]), { minItems: 1, uniqueItems: true })),
     workDir: Type.Optional(Type.String({ minLength: 1 })),
+    /** Play an official PeerTube 6.3 runner: standard job types only, no jobTypes sent, payloads checked against PeerTube's field names. */
+    peertubeStrict: Type.Optional(Type.Boolean()),
     /** Seconds between safety-net job requests (the socket normally wakes the runner first). */
     pollInterval: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
     /** Seconds between progress updates of a running job (also the server's heartbeat). */
@@ -52,6 +54,8 @@ export interface RunnerConfig {
   ffmpegThreads: number;
   ffmpegNice: number;
   jobTypes: RunnerJobType[];
+  /** Strict PeerTube payload mode (runner/peertube-strict.ts). */
+  peertubeStrict: boolean;
   workDir: string;
   configFile: string;
   pollIntervalMs: number;
@@ -80,6 +84,9 @@ Options (environment variable in brackets; config file key in parentheses):
   --ffmpeg-nice <n>            niceness of ffmpeg, 0-19, default 0 [CT_RUNNER_FFMPEG_NICE] (ffmpegNice)
   --job-type <type>            a job type to accept; repeat for several; default: all
                                [CT_RUNNER_JOB_TYPES, comma separated] (jobTypes)
+  --peertube-strict            behave as an official PeerTube 6.3 runner: standard job types only, requests
+                               name no job types, payloads must use PeerTube's exact field names
+                               [CT_RUNNER_PEERTUBE_STRICT=true] (peertubeStrict)
   --work-dir <dir>             scratch directory, emptied at start and after each job
                                [CT_RUNNER_WORK_DIR] (workDir)
   --poll-interval <sec>        safety-net job poll, default 15 [CT_RUNNER_POLL_INTERVAL] (pollInterval)
@@ -149,6 +156,13 @@ function numOf(v: string | undefined, what: string): number | undefined {
   return n;
 }
 
+function boolOf(v: string | undefined, what: string): boolean | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new ConfigError(`${what} must be true or false, got "${v}"`);
+}
+
 function listOf(v: string | string[] | undefined): string[] | undefined {
   if (v === undefined) return undefined;
   const items = (Array.isArray(v) ? v : [v])
@@ -181,6 +195,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
         'ffmpeg-threads': { type: 'string' },
         'ffmpeg-nice': { type: 'string' },
         'job-type': { type: 'string', multiple: true },
+        'peertube-strict': { type: 'boolean' },
         'work-dir': { type: 'string' },
         'poll-interval': { type: 'string' },
         'update-interval': { type: 'string' },
@@ -222,6 +237,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     ),
     jobTypes: pick(listOf(f['job-type']), listOf(env['CT_RUNNER_JOB_TYPES']), file.jobTypes),
     workDir: pick(f['work-dir'], env['CT_RUNNER_WORK_DIR'], file.workDir),
+    peertubeStrict: pick(f['peertube-strict'], boolOf(env['CT_RUNNER_PEERTUBE_STRICT'], 'CT_RUNNER_PEERTUBE_STRICT'), file.peertubeStrict),
     pollInterval: pick(
       numOf(f['poll-interval'], '--poll-interval'),
       numOf(env['CT_RUNNER_POLL_INTERVAL'], 'CT_RUNNER_POLL_INTERVAL'),
@@ -244,6 +260,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const c = merged as RunnerConfigFile;
   if (!c.url) throw new ConfigError('the server URL is required (--url, CT_RUNNER_URL or "url" in the config file)');
 
+  const strict = c.peertubeStrict ?? false;
+  const nonStandard = (c.jobTypes ?? []).filter((t) => !isStandardJobType(t));
+  if (strict && nonStandard.length)
+    throw new ConfigError(`--peertube-strict allows only the standard PeerTube job types; not: ${nonStandard.join(', ')}`);
   const name = c.name ?? hostname();
   const workDir = resolve(c.workDir ?? join(tmpdir(), 'ct-runner', name.replace(/[^A-Za-z0-9._-]/g, '_')));
   // The work dir is emptied at start: refuse directories whose loss would hurt.
@@ -262,7 +282,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       concurrency: c.concurrency ?? 2,
       ffmpegThreads: c.ffmpegThreads ?? 0,
       ffmpegNice: c.ffmpegNice ?? 0,
-      jobTypes: c.jobTypes ?? [...ALL_JOB_TYPES],
+      jobTypes: c.jobTypes ?? (strict ? [...PEERTUBE_JOB_TYPES] : [...ALL_JOB_TYPES]),
+      peertubeStrict: strict,
       workDir,
       configFile,
       pollIntervalMs: Math.round((c.pollInterval ?? 15) * 1000),

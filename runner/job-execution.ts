@@ -7,6 +7,7 @@ import { errorInfo, type Logger } from '../lib/log.js';
 import type { RunnerJobType } from '../lib/schema/runner-jobs.js';
 import { runCommand, type FfmpegSettings } from './ffmpeg.js';
 import { PROCESSORS } from './processors/index.js';
+import { assertStrictPayload } from './peertube-strict.js';
 import type { JobContext, ProcessorResult } from './processors/types.js';
 import { StepProgress } from './progress.js';
 import { CODES, ProtocolError, UnreachableError, type AcceptedJob, type ProtocolClient } from './protocol-client.js';
@@ -28,6 +29,8 @@ export interface JobDeps {
   settings: FfmpegSettings;
   workDir: string;
   updateIntervalMs: number;
+  /** Check payloads against PeerTube's exact field names first (runner/peertube-strict.ts). */
+  peertubeStrict?: boolean;
   logger: Logger;
 }
 
@@ -93,6 +96,7 @@ export class JobExecution {
       void this.sendUpdate();
       const processor = PROCESSORS[this.job.type as RunnerJobType];
       if (!processor) throw new Error(`job type ${this.job.type} is not supported by this runner`);
+      if (this.deps.peertubeStrict) assertStrictPayload(this.job.type, this.job.payload);
       const result = await processor.run(this.context(), this.job.payload);
       clearInterval(timer);
       this.throwIfStopped();

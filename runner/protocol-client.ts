@@ -174,8 +174,14 @@ export class ProtocolClient {
     await this.json('unregister', '/unregister', { runnerToken }, 204);
   }
 
-  async requestJobs(runnerToken: string, jobTypes: readonly string[]): Promise<AvailableJob[]> {
-    const body = await this.json('jobs/request', '/jobs/request', { runnerToken, jobTypes, version: RUNNER_VERSION }, 200);
+  /** `jobTypes` undefined: ask as an official runner does (no jobTypes, standard types only). */
+  async requestJobs(runnerToken: string, jobTypes: readonly string[] | undefined): Promise<AvailableJob[]> {
+    const body = await this.json(
+      'jobs/request',
+      '/jobs/request',
+      { runnerToken, ...(jobTypes ? { jobTypes } : {}), version: RUNNER_VERSION },
+      200,
+    );
     return checkRequest.assert(body).availableJobs;
   }
 

@@ -91,6 +91,7 @@ export class Runner {
         name: this.config.name,
         concurrency: this.config.concurrency,
         jobTypes: this.config.jobTypes,
+        peertubeStrict: this.config.peertubeStrict,
         workDir: this.config.workDir,
       },
       'runner started',
@@ -161,7 +162,7 @@ export class Runner {
     while (!this.stopping && this.jobs.size < this.config.concurrency) {
       const token = this.runnerToken;
       if (!token) return;
-      const available = await this.client.requestJobs(token, this.config.jobTypes);
+      const available = await this.client.requestJobs(token, this.config.peertubeStrict ? undefined : this.config.jobTypes);
       this.backoffMs = 0;
       const candidates = available.filter((j) => (this.config.jobTypes as string[]).includes(j.type) && !this.jobs.has(j.uuid));
       let accepted: AcceptedJob | undefined;
@@ -191,6 +192,7 @@ export class Runner {
       settings: { threads: this.config.ffmpegThreads, nice: this.config.ffmpegNice },
       workDir: this.config.workDir,
       updateIntervalMs: this.config.updateIntervalMs,
+      peertubeStrict: this.config.peertubeStrict,
       logger: this.logger,
     });
     const done = exec

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { finished } from 'node:stream/promises';
 import { abortTask, errorTask } from '../../lib/jobs/task-state.js';
 import { updateStatus } from '../../lib/kube/status.js';
-import { isStandardJobType } from '../../lib/schema/runner-jobs.js';
+import { PEERTUBE_JOB_TYPES, isStandardJobType } from '../../lib/schema/runner-jobs.js';
 import { TaskState, type S3Ref } from '../../lib/schema/transcode-job.js';
 import type { TranscodeRunner } from '../../lib/schema/transcode-runner.js';
 import { errorInfo, type Logger } from '../../lib/log.js';
@@ -43,12 +43,26 @@ export function jobUuid(req: Request): string {
 
 const lastTouch = new Map<string, number>();
 
-/** Refreshes lastContact/ip/version at most every interval per runner (PeerTube: 30 s); never blocks the request. */
-function touchRunner(deps: JobsDeps, runner: TranscodeRunner, ip: string | undefined, version: string | undefined): void {
+const sameTypes = (a: readonly string[] | undefined, b: readonly string[] | undefined) =>
+  a !== undefined && b !== undefined && a.length === b.length && a.every((t, i) => t === b[i]);
+
+/**
+ * Refreshes lastContact/ip/version (and, from jobs/request, the job types the runner asked for: the
+ * operator's "is any live runner serving this type" check reads them) at most every interval per
+ * runner (PeerTube: 30 s), at once when the version or the types change; never blocks the request.
+ */
+function touchRunner(
+  deps: JobsDeps,
+  runner: TranscodeRunner,
+  ip: string | undefined,
+  version: string | undefined,
+  jobTypes?: string[],
+): void {
   const key = `${runner.metadata.namespace}/${runner.metadata.name}`;
   const seen = Math.max(lastTouch.get(key) ?? 0, Date.parse(runner.status?.lastContact ?? '') || 0);
   const versionChanged = version !== undefined && version !== runner.status?.version;
-  if (!versionChanged && Date.now() - seen < deps.config.lastContactIntervalMs) return;
+  const typesChanged = jobTypes !== undefined && !sameTypes(jobTypes, runner.status?.jobTypes);
+  if (!versionChanged && !typesChanged && Date.now() - seen < deps.config.lastContactIntervalMs) return;
   lastTouch.set(key, Date.now());
   updateStatus<TranscodeRunner>(
     deps.kc,
@@ -56,7 +70,13 @@ function touchRunner(deps: JobsDeps, runner: TranscodeRunner, ip: string | undef
     runner.metadata.namespace!,
     runner.metadata.name!,
     (r) => {
-      r.status = { ...r.status, lastContact: new Date().toISOString(), ...(ip ? { ip } : {}), ...(version ? { version } : {}) };
+      r.status = {
+        ...r.status,
+        lastContact: new Date().toISOString(),
+        ...(ip ? { ip } : {}),
+        ...(version ? { version } : {}),
+        ...(jobTypes ? { jobTypes } : {}),
+      };
       return true;
     },
     { current: runner },
@@ -66,10 +86,15 @@ function touchRunner(deps: JobsDeps, runner: TranscodeRunner, ip: string | undef
   );
 }
 
+/** The types a jobs/request serves: those named, or the standard PeerTube types when none are (official runner). */
+export function servedTypes(jobTypes: string[] | undefined): string[] {
+  return jobTypes ? [...new Set(jobTypes)].sort() : [...PEERTUBE_JOB_TYPES];
+}
+
 export async function requestJobs(req: Request, res: Response, deps: JobsDeps): Promise<void> {
   const body = parseBody(RequestBody, 'jobs/request body', req.body);
   const runner = await deps.auth.requireRunner(body.runnerToken);
-  touchRunner(deps, runner, req.ip, body.version);
+  touchRunner(deps, runner, req.ip, body.version, servedTypes(body.jobTypes));
   // A runner that names no types is an official PeerTube runner: standard types only.
   const wanted = body.jobTypes ? new Set(body.jobTypes) : undefined;
   const availableJobs: { uuid: string; type: string; payload: unknown }[] = [];
@@ -148,6 +173,8 @@ export async function updateJob(req: Request, res: Response, deps: JobsDeps): Pr
     ...(fields['progress'] !== undefined && fields['progress'] !== '' ? { progress: fields['progress'] } : {}),
   });
   const ctx = await deps.auth.requireRunnerJob(uuid, body.runnerToken, body.jobToken);
+  // A busy official runner only calls update (every 60 s): it is still alive for the operator.
+  touchRunner(deps, ctx.runner, req.ip, undefined);
   // Newest PeerTube: an update racing the success upload is accepted and ignored.
   if (ctx.task.state === TaskState.COMPLETING) return void res.status(204).end();
   if (ctx.task.state !== TaskState.PROCESSING) throw notProcessing();

@@ -5,7 +5,8 @@
 //
 // Per job: JOB_STARTED first; then the validation step (ValidateInputAndAsset STARTED/COMPLETED or
 // FAILED); then per task: ACTIVITY_TIMEOUT for every watchdog take-back, ACTIVITY_STARTED +
-// ACTIVITY_PREPARING for the current attempt, ACTIVITY_PROGRESS (unrecorded, throttled by the
+// ACTIVITY_PREPARING for the current attempt (before them, ACTIVITY_UNSCHEDULABLE while no live runner
+// serves the task's type), ACTIVITY_PROGRESS (unrecorded, throttled by the
 // publisher), ACTIVITY_FINISHING, then ACTIVITY_COMPLETED | ACTIVITY_FAILED | ACTIVITY_CANCELED; then
 // ACTIVITY_FAILED for outputs that failed before any task existed; last JOB_COMPLETED | JOB_FAILED |
 // JOB_CANCELED.
@@ -128,6 +129,20 @@ function planTask(job: TranscodeJob, task: TaskStatus, push: Push, workflow: Wor
   }
   const a = attemptOf(task);
   const s = task.state;
+  // Waiting for a runner of its type (operator/job/scheduling.ts): once per waiting episode.
+  if (s === TaskState.PENDING && task.unschedulable) {
+    push(`${u}:unschedulable:${task.unschedulable.since}`, 'ACTIVITY_UNSCHEDULABLE', {
+      workflow,
+      activity: {
+        ...base,
+        status: 'UNSCHEDULABLE',
+        reason: 'NO_RUNNER_FOR_TASK_TYPE',
+        details: task.unschedulable.message,
+        task_type: task.type,
+        deadline: task.unschedulable.deadline,
+      },
+    });
+  }
   const ran =
     s === TaskState.PROCESSING ||
     s === TaskState.COMPLETING ||

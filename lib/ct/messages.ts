@@ -16,7 +16,7 @@
 // Stack → client (output queue), always the G1 envelope {time (float epoch s), type, job_id, data}:
 // G1 types JOB_STARTED, ACTIVITY_STARTED, ACTIVITY_PREPARING, ACTIVITY_PROGRESS, ACTIVITY_FINISHING,
 // ACTIVITY_COMPLETED, ACTIVITY_FAILED, ACTIVITY_TIMEOUT, JOB_COMPLETED, JOB_FAILED with G1 shapes; new
-// ones: JOB_CANCELED, ACTIVITY_CANCELED, the replies above, COMMAND_REJECTED. job_id is omitted only where
+// ones: JOB_CANCELED, ACTIVITY_CANCELED, ACTIVITY_UNSCHEDULABLE (no runner serves the task's type yet), the replies above, COMMAND_REJECTED. job_id is omitted only where
 // there is none (JOB_LIST, a rejected message whose job_id could not be read).
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { JobId } from '../schema/common.js';
@@ -136,6 +136,7 @@ export const MESSAGE_TYPES = [
   'ACTIVITY_FAILED',
   'ACTIVITY_TIMEOUT',
   'ACTIVITY_CANCELED',
+  'ACTIVITY_UNSCHEDULABLE',
   'JOB_COMPLETED',
   'JOB_FAILED',
   'JOB_CANCELED',
@@ -176,7 +177,7 @@ export interface ActivityInfo {
   /** ACTIVITY_FAILED / ACTIVITY_CANCELED. */
   reason?: string;
   details?: string;
-  /** ACTIVITY_TIMEOUT (G1 tracker record subset). */
+  /** ACTIVITY_TIMEOUT (G1 tracker record subset); ACTIVITY_UNSCHEDULABLE: "UNSCHEDULABLE". */
   status?: string;
   timeoutType?: string;
 }
@@ -195,6 +196,8 @@ export interface OutputReport {
   size?: number;
   reason?: string;
   details?: string;
+  /** VIDEO: "peertube" when a standard PeerTube runner encoded it (vod-web-video-transcoding: preset size/fps, bitrates not guaranteed). */
+  encoding?: 'exact' | 'peertube';
 }
 
 /** One activity (runner task) as the replies list it. */
@@ -238,6 +241,8 @@ export interface MessageData {
   ACTIVITY_FAILED: { workflow: WorkflowRef; activity: ActivityInfo };
   ACTIVITY_TIMEOUT: { workflow: WorkflowRef; activity: ActivityInfo };
   ACTIVITY_CANCELED: { workflow: WorkflowRef; activity: ActivityInfo };
+  /** No live runner serves the activity's job type (docs/official-runners.md); it fails at `deadline` unless one appears. */
+  ACTIVITY_UNSCHEDULABLE: { workflow: WorkflowRef; activity: ActivityInfo & { task_type: string; deadline: string } };
   JOB_COMPLETED: { workflow: WorkflowRef; outputs: OutputReport[]; failed: number[] };
   JOB_FAILED: { workflow: WorkflowRef; reason: string; details: string; outputs: OutputReport[] };
   JOB_CANCELED: { workflow: WorkflowRef; reason: 'JOB_CANCELED'; details: string; outputs: OutputReport[] };

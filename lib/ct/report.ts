@@ -32,6 +32,7 @@ export function outputReports(job: TranscodeJob): OutputReport[] {
     if (st?.size !== undefined) report.size = st.size;
     if (st?.reason) report.reason = st.reason;
     if (st?.details) report.details = st.details;
+    if (st?.encoding) report.encoding = st.encoding;
     return report;
   });
 }

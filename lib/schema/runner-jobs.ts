@@ -44,10 +44,12 @@ export const StudioTask = Type.Union([
   Type.Object({ name: Type.Union([Type.Literal('add-intro'), Type.Literal('add-outro')]), options: Type.Object({ file: Url }) }),
   Type.Object({
     name: Type.Literal('add-watermark'),
+    // PeerTube's wire name is misspelt (`horitonzalMarginRatio`, packages/models job.model.ts): an
+    // official runner reads only that one. Our runner also accepts the correct spelling.
     options: Type.Object({
       file: Url,
       watermarkSizeRatio: Type.Number(),
-      horizontalMarginRatio: Type.Number(),
+      horitonzalMarginRatio: Type.Number(),
       verticalMarginRatio: Type.Number(),
     }),
   }),

@@ -2,6 +2,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Condition, ObjectMeta, StringEnum, BucketName, cel } from './common.js';
 
+/** VIDEO encoding policies (docs/official-runners.md). */
+export const ENCODING_POLICIES = ['exact', 'peertube', 'auto'] as const;
+export type EncodingPolicy = (typeof ENCODING_POLICIES)[number];
+
 const QueueUrl = Type.String({ pattern: '^https?://', maxLength: 2048 });
 
 /** An AWS principal: account id, IAM ARN (root/user/role), or "*" (any, only for local stacks). */
@@ -54,6 +58,20 @@ export const TranscodeClientSpec = Type.Object({
       priority: Type.Optional(
         Type.Integer({ minimum: 0, maximum: 100000, default: 100, description: "Base priority of the client's tasks (lower runs first)." }),
       ),
+    }),
+  ),
+  encodingPolicy: Type.Optional(
+    StringEnum([...ENCODING_POLICIES], {
+      description:
+        'How VIDEO outputs are encoded (docs/official-runners.md): exact = ct-video-transcoding (the preset exactly, needs our runner); peertube = vod-web-video-transcoding at the preset size/fps (any PeerTube runner, bitrates not guaranteed); auto = exact when a runner serving ct-video-transcoding is live, else peertube. Default: the operator setting CT_ENCODING_POLICY.',
+    }),
+  ),
+  noRunnerTimeoutSeconds: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 604800,
+      description:
+        'How long a task may wait while no live runner serves its job type before it fails with NO_RUNNER_FOR_TASK_TYPE. Default: the operator setting CT_NO_RUNNER_TIMEOUT_SECONDS (900).',
     }),
   ),
   apiKeySecretRef: Type.Optional(

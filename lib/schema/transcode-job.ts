@@ -73,6 +73,16 @@ export const TaskStatus = Type.Object({
   failures: Type.Integer({ minimum: 0 }),
   timeouts: Type.Optional(Type.Integer({ minimum: 0, description: 'Times the stall watchdog took the task back from a silent runner.' })),
   error: Type.Optional(Type.String()),
+  unschedulable: Type.Optional(
+    Type.Object(
+      {
+        since: Type.String({ description: 'When the operator first saw no live runner serving this type.' }),
+        deadline: Type.String({ description: 'When the task fails with NO_RUNNER_FOR_TASK_TYPE if still unserved.' }),
+        message: Type.String(),
+      },
+      { description: 'Set while the task is pending and no live runner serves its type (docs/official-runners.md).' },
+    ),
+  ),
   createdAt: Type.String(),
   startedAt: Type.Optional(Type.String()),
   updatedAt: Type.String(),
@@ -112,6 +122,12 @@ export const OutputStatus = Type.Object({
   height: Type.Optional(Type.Integer()),
   reason: Type.Optional(Type.String()),
   details: Type.Optional(Type.String()),
+  encoding: Type.Optional(
+    StringEnum(['exact', 'peertube'], {
+      description:
+        'VIDEO: exact = ct-video-transcoding (preset bitrates/profile honoured); peertube = vod-web-video-transcoding by a standard PeerTube runner (size/fps of the preset, bitrates not guaranteed).',
+    }),
+  ),
 });
 
 export const ProbeInfo = Type.Object({

@@ -15,6 +15,12 @@ export const TranscodeRunnerStatus = Type.Object({
   lastContact: Type.Optional(Type.String()),
   ip: Type.Optional(Type.String()),
   version: Type.Optional(Type.String()),
+  jobTypes: Type.Optional(
+    Type.Array(Type.String({ maxLength: 100 }), {
+      maxItems: 100,
+      description: 'Job types the runner asked for in its last jobs/request (an official runner names none: the standard PeerTube types).',
+    }),
+  ),
 });
 
 export const TranscodeRunner = Type.Object({

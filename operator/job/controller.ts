@@ -42,6 +42,9 @@ import { finalizeOutput, FinalizeError, type Finalized } from './finalize.js';
 import { failTooLarge, TOO_LARGE_REASON } from './too-large.js';
 import { applySwfFacts, type SwfFacts, type SwfRecorder } from '../swf/recorder.js';
 import { jobKubeWrites, jobsPlanned, probeDuration } from './metrics.js';
+import type { TranscodeRunner } from '../../lib/schema/transcode-runner.js';
+import { RunnerAvailability } from './availability.js';
+import type { SchedulingConfig } from './scheduling.js';
 
 export interface JobControllerOptions {
   kc: KubeConfig;
@@ -51,7 +54,7 @@ export interface JobControllerOptions {
   s3: S3Client;
   /** undefined = SWF recording off. */
   recorder?: SwfRecorder;
-  /** Stall watchdog threshold (CT_STALL_SECONDS, default 120 s). */
+  /** Stall watchdog threshold (CT_STALL_SECONDS, default 180 s: 3× the official runner's 60 s update interval). */
   stallMs?: number;
   /** Minimum interval between progress-only status writes of one job. */
   progressWriteMs?: number;
@@ -59,11 +62,14 @@ export interface JobControllerOptions {
   now?: () => number;
   /** Kubernetes Events on the jobs (planned, rejected, finished). */
   events?: EventRecorder;
+  /** Registered runners: which job types live runners serve (encoding policy, NoRunnerForTaskType). */
+  runners?: CacheReader<TranscodeRunner>;
+  scheduling?: SchedulingConfig;
 }
 
 export function stallMsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env['CT_STALL_SECONDS'];
-  if (raw === undefined || raw === '') return 120_000;
+  if (raw === undefined || raw === '') return 180_000;
   const n = Number(raw);
   if (!Number.isFinite(n) || n <= 0 || n > 86400)
     throw new Error(`invalid CT_STALL_SECONDS ${JSON.stringify(raw)}: must be seconds between 0 and 86400`);
@@ -104,6 +110,7 @@ export class JobController implements Controller<TranscodeJob> {
   private readonly written = new Map<ObjectKey, TranscodeJob>();
   /** SWF facts whose status write failed, re-applied on the next reconcile of the job. */
   private readonly unwritten = new Map<ObjectKey, SwfFacts>();
+  private readonly availability: RunnerAvailability | undefined;
 
   constructor(private readonly o: JobControllerOptions) {
     this.api = o.kc.makeApiClient(CustomObjectsApi);
@@ -111,6 +118,8 @@ export class JobController implements Controller<TranscodeJob> {
     this.progressWriteMs = o.progressWriteMs ?? 3000;
     this.now = o.now ?? Date.now;
     this.concurrency = o.concurrency ?? 4;
+    this.availability =
+      o.runners && o.scheduling ? new RunnerAvailability(o.runners, o.clients, o.scheduling, this.now, o.events) : undefined;
     // A job that ends frees a slot of its client: wake the client's queued jobs; a client change
     // (limits, creation) re-checks its jobs.
     this.watches = [
@@ -126,6 +135,7 @@ export class JobController implements Controller<TranscodeJob> {
             .filter((j) => !isJobTerminal(j.status))
             .map((j) => objectKey(j.metadata.namespace, j.metadata.name!)),
       },
+      ...(this.availability ? [this.availability.watch(this.o.jobs)] : []),
     ];
   }
 
@@ -333,6 +343,7 @@ export class JobController implements Controller<TranscodeJob> {
             ...pre,
           })
         : undefined;
+    if (plan) this.availability?.choosePlannedTypes(job, plan, nowIso);
     await this.write(key, job, (s) => {
       if ((s.phase ?? 'Pending') !== 'Pending') return; // someone else got there first
       if (workflow) s.workflow = { ...s.workflow, ...workflow };
@@ -486,6 +497,7 @@ export class JobController implements Controller<TranscodeJob> {
       if (isJobTerminal(s)) return;
       applyCancellation(job, s, nowIso);
       applyWatchdog(s, nowMs, this.stallMs);
+      this.availability?.apply(job, s, nowMs);
       updateOutputs(job, s, nowIso);
       for (const out of s.outputs ?? []) {
         const f = finalized.get(out.index);
@@ -525,6 +537,9 @@ export class JobController implements Controller<TranscodeJob> {
     if (isJobTerminal(preview) && !terminal) {
       void this.o.events?.record(job, preview.phase === 'Succeeded' ? 'Normal' : 'Warning', preview.phase!, preview.message ?? '');
     }
+    if (!isJobTerminal(stored)) this.availability?.report(job, stored, preview);
+    const avail = this.availability?.nextCheck(preview);
+    if (avail !== undefined) requeue = Math.min(requeue ?? Infinity, Math.max(100, avail - nowMs));
     const stall = nextStallCheck(preview, this.stallMs);
     if (stall !== undefined) requeue = Math.min(requeue ?? Infinity, Math.max(100, stall - nowMs));
     // Job over but the SWF execution not closed yet: come back soon.

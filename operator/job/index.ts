@@ -12,6 +12,8 @@ import { sleep } from '../runtime/index.js';
 import { loadSwfConfig, type SwfConfig } from '../swf/config.js';
 import { SwfRecorder } from '../swf/recorder.js';
 import { JobController, stallMsFromEnv, concurrencyFromEnv } from './controller.js';
+import { schedulingConfigFromEnv } from './scheduling.js';
+import type { TranscodeRunner } from '../../lib/schema/transcode-runner.js';
 
 export interface JobComponentOptions {
   env?: NodeJS.ProcessEnv;
@@ -39,6 +41,8 @@ export function jobComponents(ctx: RuntimeContext, opts: JobComponentOptions = {
     stallMs: stallMsFromEnv(env),
     concurrency: concurrencyFromEnv(env),
     events: ctx.events,
+    runners: ctx.cache('TranscodeRunner') as unknown as CacheReader<TranscodeRunner>,
+    scheduling: schedulingConfigFromEnv(env),
     ...(recorder ? { recorder } : {}),
   });
   const runnables: Runnable[] = [];

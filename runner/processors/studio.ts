@@ -72,7 +72,7 @@ async function watermark(
   ctx: JobContext,
   input: string,
   image: string,
-  o: { watermarkSizeRatio: number; horizontalMarginRatio: number; verticalMarginRatio: number },
+  o: { watermarkSizeRatio: number; horitonzalMarginRatio: number; verticalMarginRatio: number },
   output: string,
   step: Step,
 ): Promise<void> {
@@ -86,7 +86,7 @@ async function watermark(
   addInput(cmd, image);
   const graph =
     `[1:v]scale=-1:${wmHeight}[wm];` +
-    `[0:v][wm]overlay=x=main_w-overlay_w-(main_h*${o.horizontalMarginRatio}):y=main_h*${o.verticalMarginRatio}:format=auto,format=yuv420p[vout]`;
+    `[0:v][wm]overlay=x=main_w-overlay_w-(main_h*${o.horitonzalMarginRatio}):y=main_h*${o.verticalMarginRatio}:format=auto,format=yuv420p[vout]`;
   addOutputOptions(cmd, ['-filter_complex', graph, '-map', '[vout]', '-map', '0:a:0?', ...h264Options(v.fps), ...AAC_OPTIONS, ...FINAL]);
   cmd.output(output);
   await ctx.ffmpeg(cmd, 'studio add-watermark', info.durationSec, step);
@@ -108,9 +108,34 @@ async function runTask(ctx: JobContext, task: StudioTask, input: string, output:
   }
 }
 
+const checkStudio = validator(StudioPayload, 'video-studio-transcoding payload');
+
+/**
+ * PeerTube's wire name is `horitonzalMarginRatio` (sic); servers that spell it correctly are
+ * accepted too: the correct spelling fills the PeerTube field when that one is missing.
+ */
+export function normalizeStudioPayload(raw: unknown): unknown {
+  const tasks = (raw as { tasks?: unknown } | null)?.tasks;
+  if (!Array.isArray(tasks)) return raw;
+  return {
+    ...(raw as object),
+    tasks: tasks.map((t: unknown) => {
+      const task = t as { name?: unknown; options?: Record<string, unknown> } | null;
+      const o = task?.options;
+      if (task?.name !== 'add-watermark' || !o || o['horitonzalMarginRatio'] !== undefined || o['horizontalMarginRatio'] === undefined)
+        return t;
+      const { horizontalMarginRatio, ...rest } = o;
+      return { ...task, options: { ...rest, horitonzalMarginRatio: horizontalMarginRatio } };
+    }),
+  };
+}
+
 export const studioProcessor: Processor<StudioPayload> = {
   type: 'video-studio-transcoding',
-  payload: validator(StudioPayload, 'video-studio-transcoding payload'),
+  payload: Object.assign((raw: unknown): raw is StudioPayload => checkStudio(normalizeStudioPayload(raw)), {
+    assert: (raw: unknown) => checkStudio.assert(normalizeStudioPayload(raw)),
+    errors: (raw: unknown) => checkStudio.errors(normalizeStudioPayload(raw)),
+  }),
   async process(ctx, p) {
     if (p.tasks.length === 0) throw new Error('video-studio-transcoding payload has no tasks');
     let current = await ctx.download(p.input.videoFileUrl, 'input');

@@ -101,6 +101,24 @@ test('invalid clients are rejected: bad principal, bad bucket name, adopted queu
   expect(await rejection(make((c) => (c.spec.queues = { managed: false })))).toContain('inputUrl');
 });
 
+test('encoding policy: exact, peertube and auto are accepted; anything else is rejected naming spec.encodingPolicy', async () => {
+  const base = example('transcodeclient.yaml');
+  const make = (mutate: (c: Record<string, any>) => void) => {
+    const c = structuredClone(base);
+    c.metadata.name = uniqueName('client');
+    mutate(c);
+    return objects.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: 'transcodeclients', body: c });
+  };
+  for (const policy of ['exact', 'peertube', 'auto']) {
+    const created = (await make((c) => (c.spec.encodingPolicy = policy))) as { spec: { encodingPolicy: string } };
+    expect(created.spec.encodingPolicy).toBe(policy);
+  }
+  const bad = await rejection(make((c) => (c.spec.encodingPolicy = 'fast')));
+  expect(bad).toContain('spec.encodingPolicy');
+  expect(bad).toMatch(/Unsupported value.*fast/);
+  expect(await rejection(make((c) => (c.spec.noRunnerTimeoutSeconds = 0)))).toContain('spec.noRunnerTimeoutSeconds');
+});
+
 test('spec.job is immutable and cancel cannot be undone', async () => {
   const name = uniqueName('immut');
   await createJob((j) => (j.metadata.name = name));

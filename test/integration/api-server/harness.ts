@@ -239,6 +239,7 @@ export function form(
 export class TestRunner {
   runnerToken = '';
   id = 0;
+  name = '';
   constructor(readonly base: string) {}
 
   api(path: string): string {
@@ -250,6 +251,7 @@ export class TestRunner {
     if (r.status === 200) {
       this.runnerToken = r.body.runnerToken;
       this.id = r.body.id;
+      this.name = name;
     }
     return r;
   }

@@ -174,6 +174,32 @@ describe('jobs/request and accept', () => {
     expect(bad.body.code).toBe('unknown_runner_token');
   });
 
+  test('request records the job types asked for in TranscodeRunner status; an official runner (no jobTypes) serves the standard ones', async () => {
+    const r = await registered();
+    const typesOf = async () => {
+      const list = (await objects.listNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: ns,
+        plural: 'transcoderunners',
+      })) as {
+        items: { spec: { runnerName: string }; status?: { jobTypes?: string[] } }[];
+      };
+      return list.items.find((x) => x.spec.runnerName === r.name)?.status?.jobTypes;
+    };
+    expect((await r.request()).status).toBe(200);
+    await waitFor('standard types recorded', async () =>
+      JSON.stringify(await typesOf()) ===
+      JSON.stringify(['vod-web-video-transcoding', 'vod-hls-transcoding', 'vod-audio-merge-transcoding', 'video-studio-transcoding'])
+        ? true
+        : undefined,
+    );
+    expect((await r.request(['ct-thumbnails', 'vod-hls-transcoding', 'ct-thumbnails'])).status).toBe(200);
+    await waitFor('asked types recorded', async () =>
+      JSON.stringify(await typesOf()) === JSON.stringify(['ct-thumbnails', 'vod-hls-transcoding']) ? true : undefined,
+    );
+  });
+
   test('accept: 200 with the RunnerJob and a job token; the CR records the runner and the token hash; a second accept → 409', async () => {
     const [a, b] = await Promise.all([registered(), registered()]);
     const job = await createJobWithTasks(ns, [{ priority: 7 }], inBucket, outBucket);
@@ -485,10 +511,38 @@ describe('Socket.IO /runners', () => {
     await expect(Promise.race([heard.then(() => 'heard'), new Promise((res) => setTimeout(() => res('timeout'), 5000))])).resolves.toBe(
       'heard',
     );
-    // Unregistering closes the runner's sockets.
-    const closed = new Promise<void>((resolve) => socket.once('disconnect', () => resolve()));
-    expect((await postJson(r.api('/unregister'), { runnerToken: r.runnerToken })).status).toBe(204);
-    await closed;
+  });
+
+  test('removing or revoking a runner leaves its socket open (as PeerTube); its next call gets unknown_runner_token', async () => {
+    const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const settle = () => new Promise((res) => setTimeout(res, 1500));
+    // Self-unregister: the server does not close the socket either (the runner disconnects itself).
+    const a = await registered();
+    const sa = (await connect({ runnerToken: a.runnerToken })).socket;
+    expect((await postJson(a.api('/unregister'), { runnerToken: a.runnerToken })).status).toBe(204);
+    // Admin removal of a runner.
+    const b = await registered();
+    const sb = (await connect({ runnerToken: b.runnerToken })).socket;
+    let droppedB = false;
+    sb.on('disconnect', () => (droppedB = true));
+    expect((await send(`${server.url}/api/v1/runners/${b.id}`, { method: 'DELETE', headers: auth })).status).toBe(204);
+    // Revoking the registration token a runner registered with.
+    const gen = await postJson(`${server.url}/api/v1/runners/registration-tokens/generate`, {}, auth);
+    const c = new TestRunner(server.url);
+    await waitFor('generated token usable', async () => ((await c.register(gen.body.registrationToken)).status === 200 ? true : undefined));
+    const sc = (await connect({ runnerToken: c.runnerToken })).socket;
+    expect(
+      (await send(`${server.url}/api/v1/runners/registration-tokens/${gen.body.id}`, { method: 'DELETE', headers: auth })).status,
+    ).toBe(204);
+    await settle();
+    expect([sa.connected, sb.connected, sc.connected, droppedB]).toEqual([true, true, true, false]);
+    // The open socket still hears available-jobs, so the removed runner calls and learns it is gone.
+    const heard = new Promise<void>((resolve) => sb.once('available-jobs', () => resolve()));
+    await createJobWithTasks(ns, [{}], inBucket, outBucket);
+    await expect(Promise.race([heard.then(() => 'heard'), new Promise((res) => setTimeout(() => res('timeout'), 5000))])).resolves.toBe(
+      'heard',
+    );
+    for (const r of [a, b, c]) expect((await r.request()).body.code).toBe('unknown_runner_token');
   });
 });
 

@@ -77,6 +77,8 @@ export async function setupHarness(opts: { stallSeconds?: number; maxConcurrentJ
     CT_SWF_DOMAIN: domain,
     CT_SWF_POLL_BACKOFF_MS: '300',
     CT_STALL_SECONDS: String(opts.stallSeconds ?? 120),
+    // FakeRunner plays the runner through CR writes without registering one: no NoRunnerForTaskType.
+    CT_NO_RUNNER_GRACE_SECONDS: '3600',
   };
   let manager: Manager | undefined;
   const log = createLogger('job-test');

@@ -60,7 +60,12 @@ class LocalClient extends ProtocolClient {
 }
 
 let n = 0;
-async function runJob(type: string, payload: unknown, inputs: Record<string, string>): Promise<Recorded & { outcome: string }> {
+async function runJob(
+  type: string,
+  payload: unknown,
+  inputs: Record<string, string>,
+  peertubeStrict = false,
+): Promise<Recorded & { outcome: string }> {
   n += 1;
   const client = new LocalClient(inputs, join(root, `out-${n}`));
   const job: AcceptedJob = { uuid: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`, type, payload, jobToken: 'ptrjt-test' };
@@ -70,6 +75,7 @@ async function runJob(type: string, payload: unknown, inputs: Record<string, str
     settings: { threads: 1, nice: 0 },
     workDir: join(root, 'work'),
     updateIntervalMs: 200,
+    peertubeStrict,
     logger,
   });
   const outcome = await exec.run();
@@ -194,7 +200,7 @@ describe('runner processors (real ffmpeg)', () => {
           { name: 'add-outro', options: { file: INTRO } },
           {
             name: 'add-watermark',
-            options: { file: PNG, watermarkSizeRatio: 0.1, horizontalMarginRatio: 0.02, verticalMarginRatio: 0.02 },
+            options: { file: PNG, watermarkSizeRatio: 0.1, horitonzalMarginRatio: 0.02, verticalMarginRatio: 0.02 },
           },
         ],
       },
@@ -204,6 +210,23 @@ describe('runner processors (real ffmpeg)', () => {
     const p = await probe(file(r, 'payload[videoFile]').path);
     expect([p.width, p.height, p.videoCodec, p.audioCodec]).toEqual([320, 240, 'h264', 'aac']);
     near(p.durationSec, 2 + 1 + 1, 0.15);
+  });
+
+  test("add-watermark: PeerTube's horitonzalMarginRatio in strict PeerTube mode; the correct spelling only outside it", async () => {
+    const studio = (margin: Record<string, number>) => ({
+      input: { videoFileUrl: SILENT, separatedAudioFileUrl: [] },
+      tasks: [{ name: 'add-watermark', options: { file: PNG, watermarkSizeRatio: 0.2, verticalMarginRatio: 0.05, ...margin } }],
+    });
+    const strict = await runJob('video-studio-transcoding', studio({ horitonzalMarginRatio: 0.05 }), inputs, true);
+    expect([strict.outcome, strict.error]).toEqual(['completed', undefined]);
+    const refused = await runJob('video-studio-transcoding', studio({ horizontalMarginRatio: 0.05 }), inputs, true);
+    expect(refused.outcome).not.toBe('completed');
+    expect(refused.error).toMatch(/horitonzalMarginRatio: is required/);
+    const lenient = await runJob('video-studio-transcoding', studio({ horizontalMarginRatio: 0.05 }), inputs);
+    expect([lenient.outcome, lenient.error]).toEqual(['completed', undefined]);
+    // Strict mode refuses our own job types outright.
+    const ct = await runJob('ct-thumbnails', {}, inputs, true);
+    expect(ct.error).toMatch(/not a standard PeerTube job type/);
   });
 
   test('ct-video-transcoding: size, fps, codecs, profile, level, refs, container and watermark honoured', async () => {

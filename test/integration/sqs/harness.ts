@@ -43,6 +43,8 @@ export function operatorEnv(ns: string, extra: Record<string, string> = {}): Rec
     CT_SQS_CLIENT_REFRESH_MS: '200',
     CT_PROGRESS_INTERVAL_MS: '1500',
     LOG_LEVEL: 'info',
+    // These tests play the runner through CR writes without registering one: no NoRunnerForTaskType.
+    CT_NO_RUNNER_GRACE_SECONDS: '3600',
     ...extra,
   };
 }

@@ -19,7 +19,7 @@ test('SWF config: defaults, overrides, and clear errors', () => {
   expect(() => loadSwfConfig({ CT_SWF_DOMAIN: 'a:b' })).toThrow(/CT_SWF_DOMAIN/);
   expect(() => loadSwfConfig({ CT_SWF_DECISION_TIMEOUT: 'NONE' })).toThrow(/CT_SWF_DECISION_TIMEOUT/);
   expect(stallMsFromEnv({ CT_STALL_SECONDS: '3' })).toBe(3000);
-  expect(stallMsFromEnv({})).toBe(120_000);
+  expect(stallMsFromEnv({})).toBe(180_000);
   expect(() => stallMsFromEnv({ CT_STALL_SECONDS: 'soon' })).toThrow(/CT_STALL_SECONDS/);
 });
 
