@@ -120,8 +120,9 @@ function buckets(client: TranscodeClient): { input: string; output: string; inpu
 function entitled(client: TranscodeClient, mode: 'read' | 'write', bucket: string, key: string): string {
   const who = entitlementsOf(client);
   const decision = who ? checkObject(who, mode, bucket, key, 'path') : undefined;
-  if (!decision?.ok) throw new HttpProblem(403, 'The path is outside the storage of this client');
-  return decision.key;
+  if (decision?.ok) return decision.key;
+  if (decision?.reason === 'KEY_NOT_ALLOWED') throw badRequest('path must be a key inside the storage of this client');
+  throw new HttpProblem(403, 'The path is outside the storage of this client');
 }
 
 function videoView(job: TranscodeJob, uuid: string) {
