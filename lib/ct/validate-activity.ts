@@ -1,10 +1,11 @@
-// The validation activity (CT's ValidateInputAndAsset: our probe of the input) as the replies list it,
-// so GET_ACTIVITY_LIST / GET_ACTIVITY_STATUS / JOB_STATUS know every activity id the job's messages
-// announced (lib/ct/events.ts sends its ACTIVITY_STARTED once the job left Pending).
+// Activities that are not runner tasks, as the replies list them, so GET_ACTIVITY_LIST /
+// GET_ACTIVITY_STATUS / JOB_STATUS know every activity id the job's messages announced
+// (lib/ct/events.ts): the validation (CT's ValidateInputAndAsset: our probe of the input, announced
+// once the job left Pending) and outputs refused before any task existed.
 import { TaskState, type TranscodeJob } from '../schema/transcode-job.js';
 import type { ActivitySummary } from './messages.js';
-import { validateActivityId } from './events.js';
-import { VALIDATE_ACTIVITY, activitySummary, taskStateName } from './report.js';
+import { outputActivityId, validateActivityId } from './events.js';
+import { TRANSCODE_ACTIVITY, VALIDATE_ACTIVITY, activitySummary, taskStateName } from './report.js';
 
 /** output_index of the validation activity: it belongs to no single output. */
 export const VALIDATE_OUTPUT_INDEX = -1;
@@ -35,8 +36,30 @@ export function validateActivitySummary(job: TranscodeJob): ActivitySummary | un
   return s;
 }
 
-/** Every activity of a job: the validation first, then the runner tasks. */
+/** Outputs refused before any runner task existed: their messages announce `output-<index>-<uid>`. */
+export function refusedOutputSummaries(job: TranscodeJob): ActivitySummary[] {
+  const tasks = job.status?.tasks ?? [];
+  return (job.status?.outputs ?? [])
+    .filter((o) => o.status === 'Failed' && !tasks.some((t) => t.outputIndex === o.index))
+    .map((o) => {
+      const s: ActivitySummary = {
+        activityId: outputActivityId(job, o.index),
+        activityType: TRANSCODE_ACTIVITY,
+        name: `output ${o.index} ${o.type}`,
+        output_index: o.index,
+        state: taskStateName(TaskState.ERRORED),
+        state_id: TaskState.ERRORED,
+        failures: 1,
+        created: job.status?.startedAt ?? String(job.metadata.creationTimestamp ?? ''),
+      };
+      if (o.details ?? o.reason) s.error = o.details ?? o.reason;
+      if (job.status?.startedAt) s.started = job.status.startedAt;
+      return s;
+    });
+}
+
+/** Every activity the job's messages announced: the validation, the runner tasks, the refused outputs. */
 export function allActivitySummaries(job: TranscodeJob): ActivitySummary[] {
   const v = validateActivitySummary(job);
-  return [...(v ? [v] : []), ...(job.status?.tasks ?? []).map(activitySummary)];
+  return [...(v ? [v] : []), ...(job.status?.tasks ?? []).map(activitySummary), ...refusedOutputSummaries(job)];
 }
