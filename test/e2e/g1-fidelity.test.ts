@@ -117,7 +117,7 @@ test('a mixed job: good outputs, ratio- and enlargement-refused outputs, G2-styl
     expect(a.input.input_asset_type).toBe('VIDEO');
     const info = a.input.input_asset_info as Record<string, unknown>;
     for (const [k, v] of Object.entries(info)) expect([k, typeof v]).toEqual([k, G1_INFO_TYPES[k]]);
-    expect(info).toMatchObject({ size: '640x360', ratio: '1.8', vcodec: 'h264', acodec: 'aac', fps: '25 fps', mode: 'stereo' });
+    expect(info).toMatchObject({ size: '640x360', ratio: '1.8', vcodec: 'h264', acodec: 'aac', fps: '25 fps', mode: 'mono' }); // the generated clip's audio is mono
     expect(info['duration']).toBeCloseTo(4, 0);
     expect(info['freq']).toMatch(/^\d+ Hz$/);
   }
