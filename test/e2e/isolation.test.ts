@@ -235,3 +235,34 @@ test('video API: paths are relative to B’s input root; escapes refused before 
   }
   expect(motoRequests(a.input)).toHaveLength(before);
 });
+
+test('extra buckets are validated when the TranscodeClient is applied', async () => {
+  const apply = (extraInputs: unknown) =>
+    stack.objects
+      .createNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: stack.ns,
+        plural: 'transcodeclients',
+        body: {
+          apiVersion: `${GROUP}/${VERSION}`,
+          kind: 'TranscodeClient',
+          metadata: { name: `bad-${Math.random().toString(36).slice(2, 8)}` },
+          spec: { principal: '123456789012', buckets: { extraInputs } },
+        },
+      })
+      .then(
+        () => 'accepted',
+        (err: { code?: number; body?: string }) => `${err.code}: ${String(err.body)}`,
+      );
+  for (const bad of [
+    [{ name: 'Bad Bucket!' }],
+    [{ name: 'ok-bucket', prefix: '../a/' }],
+    [{ name: 'ok-bucket', prefix: 'no-slash' }],
+    [{}],
+  ]) {
+    const r = await apply(bad);
+    expect([JSON.stringify(bad), r.startsWith('422')]).toEqual([JSON.stringify(bad), true]);
+    expect(r).toContain('extraInputs');
+  }
+});
