@@ -132,7 +132,7 @@ test('every transition of a job reaches the client in order, once, with the SWF 
   ]);
   // Once each (progress aside).
   const once = msgs.filter((m) => m.type !== 'ACTIVITY_PROGRESS').map((m) => `${m.type}/${activityOf(m)?.activityId ?? ''}`);
-  expect(once.filter((k) => k.startsWith('ACTIVITY_STARTED/') || k.startsWith('ACTIVITY_PREPARING/')).length).toBe(2 + 2 + 2 + 1); // thumb ×2, video, validate
+  expect(once.filter((k) => k.startsWith('ACTIVITY_STARTED/') || k.startsWith('ACTIVITY_PREPARING/')).length).toBe(2 + 2 + 2 + 1 + 1); // thumb ×2, video, validate, the refused hd output (STARTED before its FAILED)
   expect(types.filter((t) => t === 'JOB_STARTED' || t === 'JOB_COMPLETED')).toEqual(['JOB_STARTED', 'JOB_COMPLETED']);
 
   // Recorded in the CR, so a restarted operator has nothing left to send.
