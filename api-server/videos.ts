@@ -9,6 +9,7 @@ import { jobIdLabel, jobName } from '../lib/ct/naming.js';
 import { API_VERSION, GROUP, KINDS, LABEL_CLIENT, LABEL_JOB_ID, VERSION } from '../lib/kube/resources.js';
 import { statusOf } from '../lib/kube/client.js';
 import { JobDescription } from '../lib/schema/ct-job.js';
+import { checkObject, entitlementsOf } from '../lib/ct/bucket-access.js';
 import type { TranscodeClient } from '../lib/schema/transcode-client.js';
 import type { TranscodeJob } from '../lib/schema/transcode-job.js';
 import { validator } from '../lib/validate.js';
@@ -99,11 +100,29 @@ class ClientKeys {
   }
 }
 
-function buckets(client: TranscodeClient): { input: string; output: string } {
+/**
+ * The client's storage roots: its own input and output bucket, each with its key prefix (a shared
+ * bucket). Paths of this API are relative to those roots, so nothing outside them can be named.
+ */
+function buckets(client: TranscodeClient): { input: string; output: string; inputPrefix: string; outputPrefix: string } {
   const input = client.status?.buckets?.input;
   const output = client.status?.buckets?.output;
   if (!input || !output) throw new HttpProblem(503, `Client ${client.metadata.name} has no ready input/output buckets yet`);
-  return { input, output };
+  return {
+    input,
+    output,
+    inputPrefix: client.spec.buckets?.input?.prefix ?? '',
+    outputPrefix: client.spec.buckets?.output?.prefix ?? '',
+  };
+}
+
+/** Defence in depth: the key really is one the client may read/write (lib/ct/bucket-access.ts). */
+function entitled(client: TranscodeClient, mode: 'read' | 'write', bucket: string, key: string): string {
+  const who = entitlementsOf(client);
+  const decision = who ? checkObject(who, mode, bucket, key, 'path') : undefined;
+  if (decision?.ok) return decision.key;
+  if (decision?.reason === 'KEY_NOT_ALLOWED') throw badRequest('path must be a key inside the storage of this client');
+  throw new HttpProblem(403, 'The path is outside the storage of this client');
 }
 
 function videoView(job: TranscodeJob, uuid: string) {
@@ -122,19 +141,21 @@ export function videoRouter(deps: VideoDeps): Router {
     inputBucket: string,
     inputKey: string,
     outputBucket: string,
+    outputPrefix: string,
   ) {
     const jobId = `video-${uuid}`;
+    const outDir = entitled(client, 'write', outputBucket, `${outputPrefix}video-${uuid}/master.m3u8`).replace(/master\.m3u8$/, '');
     const description = {
       input_type: 'VIDEO',
       input_bucket: inputBucket,
-      input_file: inputKey,
+      input_file: entitled(client, 'read', inputBucket, inputKey),
       outputs: [
-        { output_type: 'HLS', output_bucket: outputBucket, output_file: `video-${uuid}/master.m3u8` },
+        { output_type: 'HLS', output_bucket: outputBucket, output_file: `${outDir}master.m3u8` },
         {
           output_type: 'THUMB',
           mode: 'snapshot',
           output_bucket: outputBucket,
-          output_file: `video-${uuid}/thumbnail.jpg`,
+          output_file: `${outDir}thumbnail.jpg`,
           size: deps.config.videoThumbSize,
           no_enlarge: false,
         },
@@ -170,7 +191,7 @@ export function videoRouter(deps: VideoDeps): Router {
 
   r.post('/upload', async (req, res) => {
     const client = await keys.authenticate(req);
-    const { input, output } = buckets(client);
+    const { input, output, inputPrefix, outputPrefix } = buckets(client);
     if (Number(req.headers['content-length'] ?? 0) > deps.config.maxUploadBytes + 1024 * 1024) throw tooLarge(deps.config.maxUploadBytes);
     const uuid = randomUUID();
     let stored: string | undefined;
@@ -184,7 +205,8 @@ export function videoRouter(deps: VideoDeps): Router {
             return;
           }
           const ext = /\.([A-Za-z0-9]{1,8})$/.exec(info.filename ?? '')?.[1]?.toLowerCase() ?? 'mp4';
-          const key = `video-${uuid}/base_video.${ext}`;
+          // An upload lands in the client's own input root, the area its jobs read from.
+          const key = entitled(client, 'read', input, `${inputPrefix}video-${uuid}/base_video.${ext}`);
           await deps.storage.putStream(input, key, stream, { contentType: contentTypeOf(key) ?? info.mimeType });
           stored = key;
         },
@@ -192,7 +214,7 @@ export function videoRouter(deps: VideoDeps): Router {
       const name = fields['name'];
       if (!stored) throw badRequest('videoFile is required');
       if (!name || name.length > 255) throw badRequest('name is required (1–255 characters)');
-      const job = await createJob(client, uuid, name, input, stored, output);
+      const job = await createJob(client, uuid, name, input, stored, output, outputPrefix);
       res.status(200).json({ video: videoView(job, uuid) });
     } catch (err) {
       if (stored) {
@@ -210,10 +232,12 @@ export function videoRouter(deps: VideoDeps): Router {
     const body = parseBody(TranscodeBody, 'transcode body', req.body);
     if (!isSafeStoragePath(body.path))
       throw badRequest('path must be a relative key inside the storage (no "..", ".", empty segments, leading "/" or "\\")');
-    const { input, output } = buckets(client);
-    if (!(await deps.storage.exists(input, body.path))) throw notFound('Video file does not exist.');
+    const { input, output, inputPrefix, outputPrefix } = buckets(client);
+    // The path is relative to the client's input root (bucket + prefix), checked before any S3 call.
+    const key = entitled(client, 'read', input, `${inputPrefix}${body.path}`);
+    if (!(await deps.storage.exists(input, key))) throw notFound('Video file does not exist.');
     const uuid = randomUUID();
-    const job = await createJob(client, uuid, body.name, input, body.path, output);
+    const job = await createJob(client, uuid, body.name, input, key, output, outputPrefix);
     res.status(200).json({ video: videoView(job, uuid) });
   });
 

@@ -103,7 +103,11 @@ async function setup(dir: string, name: string, maxConcurrentJobs: number): Prom
       apiVersion: `${GROUP}/${VERSION}`,
       kind: 'TranscodeClient',
       metadata: { name: 'c1' },
-      spec: { principal: '*', limits: { maxConcurrentJobs } },
+      spec: {
+        principal: '*',
+        buckets: { input: { name: 'bench-in', managed: false }, output: { name: 'bench-out', managed: false } },
+        limits: { maxConcurrentJobs },
+      },
     },
   });
   return { env, kc, ns, s3, objects };

@@ -80,7 +80,13 @@ async function main(): Promise<void> {
         version: VERSION,
         namespace: ns,
         plural: 'transcodeclients',
-        body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'TranscodeClient', metadata: { name }, spec: { principal: '123456789012' } },
+        body: {
+          apiVersion: `${GROUP}/${VERSION}`,
+          kind: 'TranscodeClient',
+          metadata: { name },
+          // The jobs name the shared bench buckets: entitled explicitly (docs/security-model.md).
+          spec: { principal: '123456789012', buckets: { extraInputs: [{ name: 'bench-in' }], extraOutputs: [{ name: 'bench-out' }] } },
+        },
       });
     }
     const inputs = new Map<string, string>();

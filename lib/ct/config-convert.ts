@@ -168,6 +168,9 @@ export function convertCtConfig(raw: unknown, opts: ConvertOptions): ConvertResu
   });
   const wf = config.cloudTranscode.workflow;
   notes.push(
+    'jobs may only name each client’s own input/output buckets; list any other bucket a G1 client used in spec.buckets.extraInputs / extraOutputs (docs/security-model.md)',
+  );
+  notes.push(
     `SWF settings (domain "${wf.domain}", workflow "${wf.name}" ${wf.version}, task lists) are operator settings now, not per client; activities are replaced by runner jobs`,
   );
   if (config.aws?.key || config.aws?.secret)

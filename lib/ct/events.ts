@@ -13,6 +13,7 @@
 import { TaskState, type TaskStatus, type TranscodeJob } from '../schema/transcode-job.js';
 import { ctMessage, type ActivityInfo, type CtMessage, type MessageType, type WorkflowRef } from './messages.js';
 import { TRANSCODE_ACTIVITY, VALIDATE_ACTIVITY, isFinishedPhase, outputReports, workflowOf } from './report.js';
+import { g1AssetInfo } from './asset-info.js';
 
 export interface PlannedMessage {
   /** Recorded in status.published after sending; undefined = progress (never recorded). */
@@ -82,16 +83,17 @@ export function planMessages(job: TranscodeJob, published: ReadonlySet<string>, 
 
   for (const task of tasks) planTask(job, task, push, workflow);
 
-  // Outputs refused before any task was planned for them (RATIO_ERROR, UNKNOWN_PRESET, …).
+  // Outputs refused before any task was planned for them (RATIO_ERROR, UNKNOWN_PRESET, …): started,
+  // then failed, so a client mapping activity ids to outputs from ACTIVITY_STARTED can place the failure.
   for (const o of status.outputs ?? []) {
     if (o.status !== 'Failed' || tasks.some((t) => t.outputIndex === o.index)) continue;
+    const refused = { activityId: outputActivityId(job, o.index), activityType: TRANSCODE_ACTIVITY };
+    push(`output:${o.index}:started`, 'ACTIVITY_STARTED', activity({ ...refused, input: transcodeInput(job, o.index) }));
     push(
       `output:${o.index}:failed`,
       'ACTIVITY_FAILED',
       activity({
-        activityId: outputActivityId(job, o.index),
-        activityType: TRANSCODE_ACTIVITY,
-        input: { output_index: o.index, output: job.spec.job.outputs[o.index] },
+        ...refused,
         reason: o.reason ?? 'TRANSCODE_FAIL',
         details: o.details ?? `output ${o.index} failed`,
       }),
@@ -116,6 +118,18 @@ export function planMessages(job: TranscodeJob, published: ReadonlySet<string>, 
   // Times are assigned in order here so a client sorting by `time` sees the protocol order.
   out.forEach((p, i) => (p.message.time = Math.round((at + i * 0.001) * 1000) / 1e6));
   return out;
+}
+
+/** activity.input of a TranscodeAsset ACTIVITY_STARTED: G1's {input_asset_type, input_asset_info, output} + extensions. */
+function transcodeInput(job: TranscodeJob, outputIndex: number): Record<string, unknown> {
+  const probe = job.status?.probe;
+  return {
+    input_asset_type: job.spec.job.input_type,
+    input_asset_info: g1AssetInfo(probe),
+    output: job.spec.job.outputs[outputIndex],
+    output_index: outputIndex,
+    ...(probe ? { input_asset_probe: probe } : {}),
+  };
 }
 
 type Push = (key: string | undefined, type: MessageType, data: CtMessage['data'], taskUuid?: string) => void;
@@ -149,22 +163,12 @@ function planTask(job: TranscodeJob, task: TaskStatus, push: Push, workflow: Wor
     s === TaskState.COMPLETED ||
     (s === TaskState.ERRORED && task.startedAt !== undefined) ||
     (s === TaskState.CANCELLED && task.runner !== undefined);
-  if (ran) {
-    push(
-      `${u}:started:${a}`,
-      'ACTIVITY_STARTED',
-      activity({
-        input: {
-          input_asset_type: job.spec.job.input_type,
-          input_asset_info: job.status?.probe ?? {},
-          output: job.spec.job.outputs[task.outputIndex],
-          output_index: task.outputIndex,
-          task: task.name,
-        },
-      }),
-    );
-    push(`${u}:preparing:${a}`, 'ACTIVITY_PREPARING', activity());
+  const failed = s === TaskState.ERRORED || s === TaskState.PARENT_ERRORED;
+  // A task that failed without running (its parent failed) is still announced before its failure.
+  if (ran || failed) {
+    push(`${u}:started:${a}`, 'ACTIVITY_STARTED', activity({ input: { ...transcodeInput(job, task.outputIndex), task: task.name } }));
   }
+  if (ran) push(`${u}:preparing:${a}`, 'ACTIVITY_PREPARING', activity());
   if (s === TaskState.PROCESSING && task.progress !== undefined && task.progress > 0) {
     const duration = job.status?.probe?.duration;
     const progress: Partial<ActivityInfo> = { progress: task.progress };
@@ -176,7 +180,7 @@ function planTask(job: TranscodeJob, task: TaskStatus, push: Push, workflow: Wor
   }
   if (s === TaskState.COMPLETING || s === TaskState.COMPLETED) push(`${u}:finishing:${a}`, 'ACTIVITY_FINISHING', activity());
   if (s === TaskState.COMPLETED) push(`${u}:completed`, 'ACTIVITY_COMPLETED', activity());
-  if (s === TaskState.ERRORED || s === TaskState.PARENT_ERRORED) {
+  if (failed) {
     const out = job.status?.outputs?.find((o) => o.index === task.outputIndex);
     push(
       `${u}:failed`,

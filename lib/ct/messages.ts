@@ -16,8 +16,10 @@
 // Stack → client (output queue), always the G1 envelope {time (float epoch s), type, job_id, data}:
 // G1 types JOB_STARTED, ACTIVITY_STARTED, ACTIVITY_PREPARING, ACTIVITY_PROGRESS, ACTIVITY_FINISHING,
 // ACTIVITY_COMPLETED, ACTIVITY_FAILED, ACTIVITY_TIMEOUT, JOB_COMPLETED, JOB_FAILED with G1 shapes; new
-// ones: JOB_CANCELED, ACTIVITY_CANCELED, ACTIVITY_UNSCHEDULABLE (no runner serves the task's type yet), the replies above, COMMAND_REJECTED. job_id is omitted only where
-// there is none (JOB_LIST, a rejected message whose job_id could not be read).
+// ones: JOB_CANCELED, ACTIVITY_CANCELED, ACTIVITY_UNSCHEDULABLE (no runner serves the task's type yet),
+// the replies above, COMMAND_REJECTED. job_id is always present (null where there is none: JOB_LIST,
+// a rejected message whose job_id could not be read); replies about a job carry its data.workflow
+// (docs/ct-protocol.md).
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { JobId } from '../schema/common.js';
 import { JobDescription } from '../schema/ct-job.js';
@@ -53,6 +55,8 @@ export const REJECT_REASONS = [
   'JOB_ALREADY_FINISHED', // CANCEL_JOB of a finished job
   'ACTIVITY_ALREADY_FINISHED', // CANCEL_ACTIVITY of a finished activity
   'JOB_TOO_LARGE', // START_JOB whose state or end message could not be held (lib/jobs/status-limits.ts)
+  'BUCKET_NOT_ALLOWED', // START_JOB naming a bucket the client is not entitled to (lib/ct/bucket-access.ts)
+  'KEY_NOT_ALLOWED', // START_JOB naming a key outside the client's prefix, or one with ./.. segments or a URL form
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
@@ -252,13 +256,21 @@ export interface MessageData {
   ACTIVITY_STATUS: { workflow?: WorkflowRef; activity: ActivitySummary };
   JOB_CANCEL_REQUESTED: { workflow?: WorkflowRef };
   ACTIVITY_CANCEL_REQUESTED: { workflow?: WorkflowRef; activity: { activityId: string } };
-  COMMAND_REJECTED: { reason: RejectReason; details: string; errors?: string[]; command?: string; message_id?: string };
+  COMMAND_REJECTED: {
+    workflow?: WorkflowRef;
+    reason: RejectReason;
+    details: string;
+    errors?: string[];
+    command?: string;
+    message_id?: string;
+  };
 }
 
 export interface CtMessage<T extends MessageType = MessageType> {
   time: number;
   type: T;
-  job_id?: string;
+  /** Always present, as on every G1 message; null where no job id is known (JOB_LIST, an unreadable command). */
+  job_id: string | null;
   data: MessageData[T];
 }
 
@@ -276,15 +288,16 @@ export function ctMessage<T extends MessageType>(
   data: MessageData[T],
   time = epochSeconds(),
 ): CtMessage<T> {
-  return { time, type, ...(jobId !== undefined ? { job_id: jobId } : {}), data };
+  return { time, type, job_id: jobId ?? null, data };
 }
 
 export function rejection(
   reason: RejectReason,
   details: string,
-  extra: { jobId?: string; command?: string; errors?: string[]; messageId?: string } = {},
+  extra: { jobId?: string; command?: string; errors?: string[]; messageId?: string; workflow?: WorkflowRef } = {},
 ): CtMessage<'COMMAND_REJECTED'> {
   return ctMessage('COMMAND_REJECTED', extra.jobId, {
+    ...(extra.workflow ? { workflow: extra.workflow } : {}),
     reason,
     details,
     ...(extra.errors?.length ? { errors: extra.errors } : {}),

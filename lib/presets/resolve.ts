@@ -18,6 +18,8 @@ export type CtReason =
   | 'WATERMARK_ERROR'
   | 'TRANSCODE_FAIL'
   | 'CONVERSION_TYPE_ERROR'
+  | 'BUCKET_NOT_ALLOWED'
+  | 'KEY_NOT_ALLOWED'
   | 'JOB_CANCELED';
 
 export type Resolved<T> = { ok: true; value: T } | { ok: false; reason: CtReason; details: string };

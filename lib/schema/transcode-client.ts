@@ -27,6 +27,21 @@ export const BucketSpec = Type.Object(
   }),
 );
 
+/** A bucket a client is explicitly entitled to besides its own (docs/security-model.md); never created or changed by the stack. */
+export const ExtraBucket = Type.Object(
+  {
+    name: BucketName({ description: 'Bucket name.' }),
+    prefix: Type.Optional(
+      Type.String({
+        maxLength: 256,
+        pattern: '^([\\w-][\\w.-]*/)*$',
+        description: 'Only keys under this prefix (ends with "/"); default: the whole bucket.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const TranscodeClientSpec = Type.Object({
   principal: Type.String({
     pattern: PRINCIPAL_PATTERN,
@@ -51,7 +66,21 @@ export const TranscodeClientSpec = Type.Object({
       }),
     ),
   ),
-  buckets: Type.Optional(Type.Object({ input: Type.Optional(BucketSpec), output: Type.Optional(BucketSpec) })),
+  buckets: Type.Optional(
+    Type.Object({
+      input: Type.Optional(BucketSpec),
+      output: Type.Optional(BucketSpec),
+      extraInputs: Type.Optional(
+        Type.Array(ExtraBucket, {
+          maxItems: 20,
+          description: 'Further buckets (or prefixes) jobs of this client may read sources and watermark images from.',
+        }),
+      ),
+      extraOutputs: Type.Optional(
+        Type.Array(ExtraBucket, { maxItems: 20, description: 'Further buckets (or prefixes) jobs of this client may write results to.' }),
+      ),
+    }),
+  ),
   limits: Type.Optional(
     Type.Object({
       maxConcurrentJobs: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 10 })),

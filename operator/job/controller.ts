@@ -17,7 +17,7 @@ import { isRequestTooLarge } from '../../lib/kube/client.js';
 import { jobIdLabel } from '../../lib/ct/naming.js';
 import { TaskState, type TranscodeJob, type TranscodeJobStatus, type OutputStatus } from '../../lib/schema/transcode-job.js';
 import type { TranscodeClient } from '../../lib/schema/transcode-client.js';
-import { probeObject, checkInput, ProbeError } from '../../lib/media/probe.js';
+import { probeObject, checkInput, displayFrame, ProbeError } from '../../lib/media/probe.js';
 import { admissionProblem } from '../../lib/jobs/status-limits.js';
 import type { CacheReader, ObjectKey } from '../runtime/cache.js';
 import type { EventRecorder } from '../runtime/events.js';
@@ -26,6 +26,9 @@ import type { Controller, ReconcileResult } from '../runtime/controller.js';
 import { setCondition } from '../runtime/conditions.js';
 import { stableJson } from '../runtime/status.js';
 import { planJob, normalizeKey, previewKey, type PlanContext } from './plan.js';
+import { accessRefusals, checkJobAccess, entitlementsOf, type JobAccess } from '../../lib/ct/bucket-access.js';
+import { conversionRefusal, effectiveOutput } from '../../lib/ct/conversion.js';
+import { resolutionOf } from '../../lib/media/ladder.js';
 import { resolveVideoEncoding } from '../../lib/presets/resolve.js';
 import { blackFrameJpeg } from '../../lib/media/preview.js';
 import {
@@ -270,6 +273,11 @@ export class JobController implements Controller<TranscodeJob> {
       );
       return { requeueAfterMs: 30_000 };
     }
+    const who = entitlementsOf(client);
+    if (!who) {
+      await this.queued(key, job, 'ClientNotReady', `the buckets of TranscodeClient ${job.spec.clientRef.name} are not known yet`);
+      return { requeueAfterMs: 10_000 };
+    }
     const max = client.spec.limits?.maxConcurrentJobs ?? DEFAULT_MAX_CONCURRENT;
     const peers = this.o.jobs.byLabel(LABEL_CLIENT, job.spec.clientRef.name, job.metadata.namespace);
     let active = 0;
@@ -295,7 +303,7 @@ export class JobController implements Controller<TranscodeJob> {
     }
     this.admitting.add(key); // synchronous with the check above: no other reconcile can take this slot
     try {
-      return await this.start(key, job, client, log);
+      return await this.start(key, job, client, checkJobAccess(who, job.spec.job), log);
     } catch (err) {
       this.admitting.delete(key);
       throw err;
@@ -311,27 +319,45 @@ export class JobController implements Controller<TranscodeJob> {
     });
   }
 
-  private async start(key: ObjectKey, job: TranscodeJob, client: TranscodeClient, log: Logger): Promise<ReconcileResult | void> {
+  private async start(
+    key: ObjectKey,
+    job: TranscodeJob,
+    client: TranscodeClient,
+    access: JobAccess,
+    log: Logger,
+  ): Promise<ReconcileResult | void> {
     const workflow = this.o.recorder ? await this.o.recorder.ensureWorkflow(job) : undefined;
-    const input = { bucket: job.spec.job.input_bucket, key: normalizeKey(job.spec.job.input_file) };
-    const what = `input s3://${input.bucket}/${input.key}`;
-    const end = probeDuration.startTimer();
-    let failure: ProbeError | undefined;
+    let failure: { reason: string; message: string } | undefined;
     let probe: TranscodeJobStatus['probe'];
-    try {
-      // Jobs created with kubectl or the video API skip the SQS admission: the same size check here.
-      const tooLarge = admissionProblem(job.spec.job);
-      if (tooLarge) throw new ProbeError('JOB_TOO_LARGE', tooLarge);
-      probe = await probeObject(this.o.s3, input.bucket, input.key);
-      checkInput(probe, job.spec.job.input_type, what);
-    } catch (err) {
-      if (!(err instanceof ProbeError)) throw err;
-      failure = err;
-    } finally {
-      end();
+    // Jobs created with kubectl or the video API skip the SQS admission: the same size check here.
+    const tooLarge = admissionProblem(job.spec.job);
+    // Isolation first: an input the client may not read is never touched (not even a HeadObject).
+    if (tooLarge) {
+      failure = { reason: 'JOB_TOO_LARGE', message: tooLarge };
+    } else if (!access.input.ok) {
+      failure = { reason: access.input.reason, message: access.input.details };
+    } else {
+      const input = { bucket: job.spec.job.input_bucket, key: access.input.key };
+      const end = probeDuration.startTimer();
+      try {
+        probe = await probeObject(this.o.s3, input.bucket, input.key);
+        checkInput(probe, job.spec.job.input_type, `input s3://${input.bucket}/${input.key}`);
+      } catch (err) {
+        if (!(err instanceof ProbeError)) throw err;
+        failure = err;
+      } finally {
+        end();
+      }
+    }
+    for (const [index, r] of access.outputs) {
+      log.warn({ output: index, reason: r.reason, details: r.details }, 'output refused: bucket access');
+    }
+    const refusals = accessRefusals(access);
+    if (access.input.ok && refusals.length) {
+      void this.o.events?.record(job, 'Warning', refusals[0]!.reason, refusals.map((r) => r.details).join('; '));
     }
     const nowIso = new Date(this.now()).toISOString();
-    const pre = probe && !failure ? await this.preChecks(job, probe) : undefined;
+    const pre = probe && !failure ? await this.preChecks(job, probe, access.outputs) : undefined;
     const plan =
       probe && !failure
         ? planJob({
@@ -413,11 +439,14 @@ export class JobController implements Controller<TranscodeJob> {
   private async preChecks(
     job: TranscodeJob,
     probe: NonNullable<TranscodeJobStatus['probe']>,
+    refused: JobAccess['outputs'],
   ): Promise<Pick<PlanContext, 'failed' | 'previews'>> {
-    const failed: NonNullable<PlanContext['failed']> = new Map();
+    // Outputs refused by the bucket entitlements fail as they are; no S3 call is made for them.
+    const failed: NonNullable<PlanContext['failed']> = new Map(refused);
     const previews: NonNullable<PlanContext['previews']> = new Map();
     for (const [index, spec] of job.spec.job.outputs.entries()) {
-      if (spec.output_type !== 'VIDEO') continue;
+      if (spec.output_type !== 'VIDEO' || failed.has(index)) continue;
+      if (conversionRefusal(job.spec.job.input_type, spec)) continue; // the planner reports it
       if (spec.watermark) {
         const wm = { bucket: spec.watermark.input_bucket, key: normalizeKey(spec.watermark.input_file) };
         try {
@@ -481,7 +510,9 @@ export class JobController implements Controller<TranscodeJob> {
         const spec = job.spec.job.outputs[index];
         if (!spec) continue;
         try {
-          finalized.set(index, await finalizeOutput(this.o.s3, spec, index, tasksOf(stored, index)));
+          const frame = stored.probe ? displayFrame(stored.probe) : undefined;
+          const made = effectiveOutput(spec, frame ? resolutionOf(frame.width, frame.height) : undefined);
+          finalized.set(index, await finalizeOutput(this.o.s3, made, index, tasksOf(stored, index)));
         } catch (err) {
           if (!(err instanceof FinalizeError)) throw err;
           log.warn({ output: index, err: err.message }, 'output result check failed');

@@ -16,6 +16,7 @@ import { resolveVideoEncoding, resolveAudio, resolveSize, type CtReason } from '
 import { displayFrame } from '../../lib/media/probe.js';
 import { MAX_RESULT_FILES, intervalFrames } from '../../lib/jobs/status-limits.js';
 import { ladderFor, requestedLadder, resolutionOf, renditionFps } from '../../lib/media/ladder.js';
+import { conversionRefusal, effectiveOutput } from '../../lib/ct/conversion.js';
 
 export interface PlanContext {
   job: TranscodeJob;
@@ -127,12 +128,15 @@ export function planJob(ctx: PlanContext, previewRef?: S3Ref): Plan {
     swf: { activityId: uuid },
   });
 
-  job.spec.job.outputs.forEach((spec, index) => {
+  job.spec.job.outputs.forEach((asked, index) => {
+    const spec = effectiveOutput(asked, frame ? resolutionOf(frame.width, frame.height) : undefined);
     const key = normalizeKey(spec.output_file);
     const label = `output ${index} ${spec.output_type}`;
     try {
       const known = ctx.failed?.get(index);
       if (known) throw new OutputFailure(known.reason, known.details);
+      const conversion = conversionRefusal(job.spec.job.input_type, asked);
+      if (conversion) throw new OutputFailure(conversion.reason, conversion.details);
       switch (spec.output_type) {
         case 'VIDEO': {
           if (frame) {

@@ -22,6 +22,11 @@ import {
   type StartJobCommand,
 } from '../../lib/ct/messages.js';
 import { activitySummary, isFinishedPhase, jobSummary, outputReports, workflowOf } from '../../lib/ct/report.js';
+import type { TranscodeClient } from '../../lib/schema/transcode-client.js';
+import { accessRefusals, checkJobAccess, entitlementsOf } from '../../lib/ct/bucket-access.js';
+import { validateActivityId } from '../../lib/ct/events.js';
+import { allActivitySummaries } from '../../lib/ct/validate-activity.js';
+import type { EventRecorder } from '../runtime/events.js';
 import type { CacheReader } from '../runtime/index.js';
 import { describeApiError } from '../runtime/index.js';
 import type { SendToClient } from './output.js';
@@ -45,9 +50,19 @@ class Rejected extends Error {
   constructor(
     readonly reason: RejectReason,
     details: string,
+    /** The job the command is about, when there is one (its workflow goes into the reply). */
+    readonly job?: TranscodeJob,
+    readonly errors?: string[],
   ) {
     super(details);
   }
+}
+
+export interface CommandHandlerOptions {
+  /** TranscodeClients, for the bucket entitlements of START_JOB (the job controller checks again). */
+  clients?: CacheReader<TranscodeClient>;
+  /** Kubernetes Events (on the TranscodeClient) for refused bucket access. */
+  events?: EventRecorder;
 }
 
 export class CommandHandler {
@@ -60,6 +75,7 @@ export class CommandHandler {
     private readonly log: Logger,
     /** Called after a START_JOB created its job, before the message is deleted (fault injection in tests). */
     private readonly afterCreate: () => void = () => {},
+    private readonly opts: CommandHandlerOptions = {},
   ) {
     this.api = kc.makeApiClient(CustomObjectsApi);
   }
@@ -84,6 +100,8 @@ export class CommandHandler {
         command: cmd.type,
         ...(cmd.job_id ? { jobId: cmd.job_id } : {}),
         ...(messageId ? { messageId } : {}),
+        ...(err.job ? { workflow: workflowOf(err.job) } : {}),
+        ...(err.errors ? { errors: err.errors } : {}),
       });
       return this.reply(client, reply, 'rejected');
     }
@@ -105,7 +123,7 @@ export class CommandHandler {
       case 'CANCEL_JOB': {
         const job = await this.findJob(client, cmd.job_id);
         if (isFinishedPhase(job.status?.phase))
-          throw new Rejected('JOB_ALREADY_FINISHED', `job ${cmd.job_id} already ended (${job.status?.phase})`);
+          throw new Rejected('JOB_ALREADY_FINISHED', `job ${cmd.job_id} already ended (${job.status?.phase})`, job);
         if (!job.spec.cancel) await this.patchSpec(job, { cancel: true });
         return this.reply(client, ctMessage('JOB_CANCEL_REQUESTED', cmd.job_id, optionalWorkflow(job)), 'replied');
       }
@@ -113,9 +131,13 @@ export class CommandHandler {
         const job = await this.findJob(client, cmd.job_id);
         const id = cmd.data.activityId;
         const task = job.status?.tasks?.find((t) => t.uuid === id);
-        if (!task) throw new Rejected('UNKNOWN_ACTIVITY', `job ${cmd.job_id} has no activity ${id}`);
+        if (!task) {
+          if (id === validateActivityId(job))
+            throw new Rejected('ACTIVITY_ALREADY_FINISHED', `activity ${id} (the validation) cannot be canceled on its own`, job);
+          throw new Rejected('UNKNOWN_ACTIVITY', `job ${cmd.job_id} has no activity ${id}`, job);
+        }
         if (isTerminal(task.state))
-          throw new Rejected('ACTIVITY_ALREADY_FINISHED', `activity ${id} already ended (${activitySummary(task).state})`);
+          throw new Rejected('ACTIVITY_ALREADY_FINISHED', `activity ${id} already ended (${activitySummary(task).state})`, job);
         await this.appendCancelTask(job, id);
         return this.reply(
           client,
@@ -131,7 +153,7 @@ export class CommandHandler {
             ...optionalWorkflow(job),
             job: jobSummary(job),
             outputs: outputReports(job),
-            activities: (job.status?.tasks ?? []).map(activitySummary),
+            activities: allActivitySummaries(job),
           }),
           'replied',
         );
@@ -140,19 +162,15 @@ export class CommandHandler {
         const job = await this.findJob(client, cmd.job_id);
         return this.reply(
           client,
-          ctMessage('ACTIVITY_LIST', cmd.job_id, { ...optionalWorkflow(job), activities: (job.status?.tasks ?? []).map(activitySummary) }),
+          ctMessage('ACTIVITY_LIST', cmd.job_id, { ...optionalWorkflow(job), activities: allActivitySummaries(job) }),
           'replied',
         );
       }
       case 'GET_ACTIVITY_STATUS': {
         const job = await this.findJob(client, cmd.job_id);
-        const task = job.status?.tasks?.find((t) => t.uuid === cmd.data.activityId);
-        if (!task) throw new Rejected('UNKNOWN_ACTIVITY', `job ${cmd.job_id} has no activity ${cmd.data.activityId}`);
-        return this.reply(
-          client,
-          ctMessage('ACTIVITY_STATUS', cmd.job_id, { ...optionalWorkflow(job), activity: activitySummary(task) }),
-          'replied',
-        );
+        const activity = allActivitySummaries(job).find((a) => a.activityId === cmd.data.activityId);
+        if (!activity) throw new Rejected('UNKNOWN_ACTIVITY', `job ${cmd.job_id} has no activity ${cmd.data.activityId}`, job);
+        return this.reply(client, ctMessage('ACTIVITY_STATUS', cmd.job_id, { ...optionalWorkflow(job), activity }), 'replied');
       }
       case 'GET_JOB_LIST':
         return this.reply(client, ctMessage('JOB_LIST', cmd.job_id, this.listJobs(client, cmd.data ?? {})), 'replied');
@@ -160,6 +178,7 @@ export class CommandHandler {
   }
 
   private async startJob(client: ClientTarget, cmd: StartJobCommand): Promise<HandleResult> {
+    await this.checkAccess(client, cmd);
     const name = jobName(client.name, cmd.job_id);
     const body: TranscodeJob = {
       apiVersion: API_VERSION,
@@ -198,6 +217,28 @@ export class CommandHandler {
     log.info('job created from START_JOB');
     this.afterCreate();
     return { outcome: 'created' };
+  }
+
+  /** Buckets and keys the client is not entitled to: refused before anything exists or is read. */
+  private async checkAccess(client: ClientTarget, cmd: StartJobCommand): Promise<void> {
+    const tc = this.opts.clients?.get(`${client.namespace}/${client.name}`);
+    const who = tc ? entitlementsOf(tc) : undefined;
+    if (!tc || !who) return; // the job controller decides (it waits for the client's buckets)
+    const refused = accessRefusals(checkJobAccess(who, cmd.data));
+    if (refused.length === 0) return;
+    const reason = refused.some((r) => r.reason === 'BUCKET_NOT_ALLOWED') ? 'BUCKET_NOT_ALLOWED' : 'KEY_NOT_ALLOWED';
+    const details = refused.map((r) => r.details).join('; ');
+    this.log.warn(
+      { client: `${client.namespace}/${client.name}`, job_id: cmd.job_id, reason, details },
+      'START_JOB refused: bucket access',
+    );
+    await this.opts.events?.record(tc, 'Warning', reason, `START_JOB ${cmd.job_id} refused: ${details}`);
+    throw new Rejected(
+      reason,
+      details,
+      undefined,
+      refused.map((r) => r.details),
+    );
   }
 
   /** The client's job with this job_id (cache first, then the apiserver so a just-created job is found). */
@@ -274,8 +315,9 @@ export class CommandHandler {
   }
 }
 
-function optionalWorkflow(job: TranscodeJob): { workflow?: ReturnType<typeof workflowOf> } {
-  return job.status?.workflow?.runId ? { workflow: workflowOf(job) } : {};
+/** Replies about a job carry its data.workflow like every G1 message (the same ids its own messages use). */
+function optionalWorkflow(job: TranscodeJob): { workflow: ReturnType<typeof workflowOf> } {
+  return { workflow: workflowOf(job) };
 }
 
 /** Oldest first; the name breaks ties. ISO timestamps sort as strings. */

@@ -63,7 +63,7 @@ function buildSqs(ctx: RuntimeContext, config: SqsConfig): { controllers: Contro
           process.exit(3);
         }
       : undefined;
-  const handler = new CommandHandler(ctx.kc, jobs, send, log, afterCreate);
+  const handler = new CommandHandler(ctx.kc, jobs, send, log, afterCreate, { clients, events: ctx.events });
   const listener = new SqsListener(
     sqs,
     clients,

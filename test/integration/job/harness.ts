@@ -68,7 +68,12 @@ export async function setupHarness(opts: { stallSeconds?: number; maxConcurrentJ
       apiVersion: `${GROUP}/${VERSION}`,
       kind: 'TranscodeClient',
       metadata: { name: 'client1' },
-      spec: { principal: '*', limits: { maxConcurrentJobs: opts.maxConcurrentJobs ?? 10, priority: 50 } },
+      spec: {
+        principal: '*',
+        // The buckets made above, adopted: jobs may only name the client's own buckets.
+        buckets: { input: { name: inBucket, managed: false }, output: { name: outBucket, managed: false } },
+        limits: { maxConcurrentJobs: opts.maxConcurrentJobs ?? 10, priority: 50 },
+      },
     },
   });
   const domain = uniqueName('dom');

@@ -107,8 +107,15 @@ test('GET_JOB_STATUS → JOB_STATUS built from the CR', async () => {
     [0, 'VIDEO'],
     [1, 'THUMB'],
   ]);
-  expect(r.data.activities.map((x) => x.activityId).sort()).toEqual(job.status!.tasks!.map((t) => t.uuid).sort());
-  expect(r.data.activities[0]).toMatchObject({
+  // The validation activity first (its messages announced it), then the runner tasks.
+  expect(r.data.activities[0]).toMatchObject({ activityId: `validate-${job.metadata.uid}`, state: 'COMPLETED', output_index: -1 });
+  expect(
+    r.data.activities
+      .slice(1)
+      .map((x) => x.activityId)
+      .sort(),
+  ).toEqual(job.status!.tasks!.map((t) => t.uuid).sort());
+  expect(r.data.activities[1]).toMatchObject({
     activityType: { name: 'TranscodeAsset', version: 'v1' },
     state: 'PENDING',
     state_id: 1,
@@ -124,9 +131,10 @@ test('GET_ACTIVITY_LIST, GET_ACTIVITY_STATUS, CANCEL_ACTIVITY → ACTIVITY_LIST,
 
   await a.ct.getActivityList(jobId);
   const list = await reply(a, 'ACTIVITY_LIST');
-  expect(list.data.activities.map((x) => [x.activityId, x.output_index, x.state])).toEqual(
-    tasks.map((t) => [t.uuid, t.outputIndex, 'PENDING']),
-  );
+  expect(list.data.activities.map((x) => [x.activityId, x.output_index, x.state])).toEqual([
+    [`validate-${job.metadata.uid}`, -1, 'COMPLETED'],
+    ...tasks.map((t) => [t.uuid, t.outputIndex, 'PENDING']),
+  ]);
 
   await a.ct.getActivityStatus(jobId, t0);
   const st = await reply(a, 'ACTIVITY_STATUS');

@@ -86,7 +86,11 @@ test('every transition of a job reaches the client in order, once, with the SWF 
 
   const enlarge = msgs.filter((m) => m.type === 'ACTIVITY_FAILED' && activityOf(m)?.reason === 'ENLARGEMENT_ERROR');
   expect(enlarge).toHaveLength(1);
-  expect(activityOf(enlarge[0]!)).toMatchObject({ activityType: { name: 'TranscodeAsset', version: 'v1' }, input: { output_index: 2 } });
+  expect(activityOf(enlarge[0]!)).toMatchObject({ activityType: { name: 'TranscodeAsset', version: 'v1' } });
+  // The refused output was announced first: its ACTIVITY_STARTED (same id) names the output.
+  const enlargeMsgs = byActivity(activityOf(enlarge[0]!)!.activityId);
+  expect(enlargeMsgs.map((m) => m.type)).toEqual(['ACTIVITY_STARTED', 'ACTIVITY_FAILED']);
+  expect(activityOf(enlargeMsgs[0]!)!.input).toMatchObject({ output_index: 2, input_asset_type: 'VIDEO' });
 
   const thumb = byActivity(thumbTask.uuid);
   const thumbTypes = thumb.map((m) => m.type).filter((t) => t !== 'ACTIVITY_PROGRESS');
@@ -128,7 +132,7 @@ test('every transition of a job reaches the client in order, once, with the SWF 
   ]);
   // Once each (progress aside).
   const once = msgs.filter((m) => m.type !== 'ACTIVITY_PROGRESS').map((m) => `${m.type}/${activityOf(m)?.activityId ?? ''}`);
-  expect(once.filter((k) => k.startsWith('ACTIVITY_STARTED/') || k.startsWith('ACTIVITY_PREPARING/')).length).toBe(2 + 2 + 2 + 1); // thumb ×2, video, validate
+  expect(once.filter((k) => k.startsWith('ACTIVITY_STARTED/') || k.startsWith('ACTIVITY_PREPARING/')).length).toBe(2 + 2 + 2 + 1 + 1); // thumb ×2, video, validate, the refused hd output (STARTED before its FAILED)
   expect(types.filter((t) => t === 'JOB_STARTED' || t === 'JOB_COMPLETED')).toEqual(['JOB_STARTED', 'JOB_COMPLETED']);
 
   // Recorded in the CR, so a restarted operator has nothing left to send.

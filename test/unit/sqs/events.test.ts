@@ -95,7 +95,11 @@ test('a full job: every task sequence in order, JOB_COMPLETED last with outputs 
     { index: 1, type: 'THUMB', status: 'Running' },
     { index: 2, type: 'VIDEO', status: 'Failed', reason: 'ENLARGEMENT_ERROR', details: 'output larger than input' },
   ];
-  expect(drain(j, published)).toEqual(['ACTIVITY_COMPLETED:validate-uid-1', 'ACTIVITY_FAILED:output-2-uid-1']);
+  expect(drain(j, published)).toEqual([
+    'ACTIVITY_COMPLETED:validate-uid-1',
+    'ACTIVITY_STARTED:output-2-uid-1',
+    'ACTIVITY_FAILED:output-2-uid-1',
+  ]);
   expect(drain(j, published)).toEqual([]);
 
   acceptTask(st, 't0', { name: 'r1' }, 'h', NOW);
