@@ -101,6 +101,13 @@ test('invalid clients are rejected: bad principal, bad bucket name, adopted queu
   expect(await rejection(make((c) => (c.spec.queues = { managed: false })))).toContain('inputUrl');
 });
 
+test('zero bitrates and vanishing frame rates are rejected by the apiserver too, naming the field', async () => {
+  const out = (mutate: (o: Record<string, any>) => void) => createJob((j) => mutate(j.spec.job.outputs[0]));
+  expect(await rejection(out((o) => (o.video_bitrate = '0k')))).toContain('spec.job.outputs[0].video_bitrate');
+  expect(await rejection(out((o) => (o.audio_bitrate = '0k')))).toContain('spec.job.outputs[0].audio_bitrate');
+  expect(await rejection(out((o) => (o.frame_rate = 1e-9)))).toContain('spec.job.outputs[0].frame_rate');
+});
+
 test('spec.job is immutable and cancel cannot be undone', async () => {
   const name = uniqueName('immut');
   await createJob((j) => (j.metadata.name = name));
