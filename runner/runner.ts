@@ -191,6 +191,8 @@ export class Runner {
       settings: { threads: this.config.ffmpegThreads, nice: this.config.ffmpegNice },
       workDir: this.config.workDir,
       updateIntervalMs: this.config.updateIntervalMs,
+      successRetryMs: this.config.successRetryMs,
+      maxBackoffMs: this.config.maxBackoffMs,
       logger: this.logger,
     });
     const done = exec
