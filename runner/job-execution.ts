@@ -28,10 +28,10 @@ export interface JobDeps {
   settings: FfmpegSettings;
   workDir: string;
   updateIntervalMs: number;
-  /** How long a finished job keeps retrying `success` (result kept on disk) before reporting an error. */
-  successRetryMs: number;
-  /** Upper bound of the back-off between two `success` attempts. */
-  maxBackoffMs: number;
+  /** How long a finished job keeps retrying `success` (result kept on disk) before reporting an error; default 600 s. */
+  successRetryMs?: number;
+  /** Upper bound of the back-off between two `success` attempts; default 30 s. */
+  maxBackoffMs?: number;
   logger: Logger;
 }
 
@@ -152,7 +152,7 @@ export class JobExecution {
    * transcode costs far more than waiting. The server saying the job is gone ends the wait at once.
    */
   private async sendSuccess(result: ProcessorResult): Promise<void> {
-    const deadline = Date.now() + this.deps.successRetryMs;
+    const deadline = Date.now() + (this.deps.successRetryMs ?? 600_000);
     let delay = 1000;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -164,7 +164,7 @@ export class JobExecution {
         this.logger.warn({ err: errorInfo(err), attempt, retryInMs: delay }, 'success upload failed, retrying (result kept)');
         await this.sleep(delay);
         this.throwIfStopped();
-        delay = Math.min(delay * 2, this.deps.maxBackoffMs);
+        delay = Math.min(delay * 2, this.deps.maxBackoffMs ?? 30_000);
       }
     }
   }
