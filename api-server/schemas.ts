@@ -12,7 +12,7 @@ export const RunnerName = Type.String({
   minLength: 1,
   maxLength: 100,
   pattern: '^[^\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]+$',
-  description: 'Printable characters only (no control, format or line/paragraph separator characters).',
+  description: 'printable characters only: no control, format or line/paragraph separator characters',
 });
 
 export const RegisterBody = Type.Object({

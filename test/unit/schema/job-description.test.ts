@@ -46,3 +46,11 @@ test('ordinary bitrates and fractional frame rates stay valid', () => {
   data.outputs[0].frame_rate = 1;
   expect(check.errors(data)).toEqual([]);
 });
+
+test('a pattern error says in words what the field expects', () => {
+  const data = example();
+  data.outputs[0].video_bitrate = '0k';
+  expect(check.errors(data)).toContain(
+    '/outputs/0/video_bitrate: must match pattern "^[1-9][0-9]{0,5}k$" (a bitrate in kbit/s from 1k to 999999k, e.g. 800k)',
+  );
+});
