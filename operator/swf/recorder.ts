@@ -233,10 +233,14 @@ export class SwfRecorder {
   private async findRun(workflowId: string): Promise<string | undefined> {
     const filter = { domain: this.cfg.domain, startTimeFilter: { oldestDate: new Date(0) }, executionFilter: { workflowId } };
     const open = await this.call('ListOpenWorkflowExecutions', () => this.swf.send(new ListOpenWorkflowExecutionsCommand(filter)));
-    const run = open.executionInfos?.[0]?.execution?.runId;
+    // Matched by workflowId even though the filter says so: an emulator that ignores executionFilter
+    // must not hand this job another job's run (found by the fault-injection suite).
+    const mine = (infos: { execution?: { workflowId?: string; runId?: string } }[] | undefined) =>
+      infos?.find((i) => i.execution?.workflowId === workflowId)?.execution?.runId;
+    const run = mine(open.executionInfos);
     if (run) return run;
     const closed = await this.call('ListClosedWorkflowExecutions', () => this.swf.send(new ListClosedWorkflowExecutionsCommand(filter)));
-    return closed.executionInfos?.[0]?.execution?.runId;
+    return mine(closed.executionInfos);
   }
 
   /**
