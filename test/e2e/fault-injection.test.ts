@@ -159,8 +159,13 @@ test(
     note('killed operator');
     await waitFor('operator restarted', async () => (kept['operator']!.restarts() >= 1 ? true : undefined), 120_000, 300);
 
-    // 2. The api-server (down ~10 s + start-up).
-    await processing();
+    // 2. The api-server (down ~10 s + start-up), when a task is far enough along to finish meanwhile.
+    await waitFor(
+      'a task half done',
+      async () => ((await tasks()).some((t) => t.state === 2 && (t.progress ?? 0) >= 50) ? true : undefined),
+      180_000,
+      200,
+    );
     process.kill(childPid(kept['api-server']!.current(), 'dist/api-server/main.js'), 'SIGKILL');
     note('killed api-server');
     await waitFor('api-server restarted', async () => (kept['api-server']!.restarts() >= 1 ? true : undefined), 120_000, 300);
@@ -224,6 +229,9 @@ test(
       }
     }
     for (const [uuid, n] of starts) if (!victimTasks.has(uuid)) expect({ uuid, n }).toEqual({ uuid, n: 1 });
+    // The api-server outage really hit a finished transcode, which was delivered after it, not redone.
+    const runnerLines = ['fi-a', 'fi-b'].flatMap((name) => readFileSync(stack.components.logs[name]!, 'utf8').split('\n'));
+    expect(runnerLines.some((l) => l.includes('"msg":"success delivered after retries"'))).toBe(true);
     // No ffmpeg left by any runner of this suite.
     for (const name of ['fi-a', 'fi-b']) kept[name]!.release();
     for (const name of ['fi-a', 'fi-b']) await kept[name]!.current().stop();
