@@ -135,7 +135,7 @@ test(
           input_file: 'in/clip.mp4',
           outputs: [
             { output_type: 'VIDEO', output_bucket: buckets.output!, output_file: `fi/${i}/v.mp4`, preset: '360p-16.9-generic' },
-            { output_type: 'VIDEO', output_bucket: buckets.output!, output_file: `fi/${i}/s.mp4`, preset: '320x240-generic' },
+            { output_type: 'VIDEO', output_bucket: buckets.output!, output_file: `fi/${i}/s.mp4`, preset: '480p-16.9-generic' },
             { output_type: 'THUMB', output_bucket: buckets.output!, output_file: `fi/${i}/t.jpg`, size: '160x90', snapshot_sec: 1 },
           ],
         }),
@@ -211,9 +211,16 @@ test(
     }
     const jobs = (await listJobs(stack)).filter((j) => ids.includes(j.spec.jobId));
     expect(jobs.map((j) => j.status?.phase)).toEqual(ids.map(() => 'Succeeded'));
-    for (let i = 0; i < JOBS; i++) {
-      for (const key of [`fi/${i}/v.mp4`, `fi/${i}/s.mp4`, `fi/${i}/t.jpg`])
-        await stack.s3.send(new HeadObjectCommand({ Bucket: buckets.output!, Key: key }));
+    // Every output of every job is in S3, at the keys its status reports.
+    for (const j of jobs) {
+      expect(j.status?.outputs?.map((o) => o.status)).toEqual(['Succeeded', 'Succeeded', 'Succeeded']);
+      for (const o of j.status!.outputs!) {
+        expect(o.keys?.length).toBeGreaterThan(0);
+        for (const key of o.keys!) {
+          const head = await stack.s3.send(new HeadObjectCommand({ Bucket: o.bucket!, Key: key })).catch(() => undefined);
+          expect({ key, stored: (head?.ContentLength ?? 0) > 0 }).toEqual({ key, stored: true });
+        }
+      }
     }
     // Nothing failed; only the killed runner's tasks were taken back (and redone once).
     const all = await tasks();
