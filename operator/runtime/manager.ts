@@ -54,7 +54,7 @@ export interface ManagerOptions {
   leaderElection?: Omit<LeaderElectionOptions, 'identity'>;
   /** Called once everything stopped after a lost lease (default: nothing; the elector campaigns again). */
   onLostLeadership?: () => void;
-  /** How long controllers get to stop after a lost lease before the process exits (default 20 s). */
+  /** How long controllers get to stop after a lost lease before the process exits (default 30 s: an SQS long poll in flight takes up to 20 s). */
   stopTimeoutMs?: number;
 }
 
@@ -160,7 +160,7 @@ export class Manager {
 
   /** Everything leader-only stops before the elector may campaign again (it awaits this). */
   private async onLostLease(): Promise<void> {
-    const timeoutMs = this.opts.stopTimeoutMs ?? 20_000;
+    const timeoutMs = this.opts.stopTimeoutMs ?? 30_000;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
     const result = await Promise.race([this.stopLeading().then(() => 'stopped' as const), timedOut]);
