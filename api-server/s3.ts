@@ -14,6 +14,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { s3Config } from '../lib/aws/config.js';
+import { enforceAwsLimits } from '../lib/aws/limits.js';
 
 export interface PutOptions {
   contentType?: string;
@@ -24,7 +25,7 @@ export interface PutOptions {
 export class Storage {
   readonly s3: S3Client;
 
-  constructor(s3 = new S3Client(s3Config())) {
+  constructor(s3: S3Client = enforceAwsLimits(new S3Client(s3Config()))) {
     this.s3 = s3;
   }
 

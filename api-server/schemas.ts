@@ -6,9 +6,18 @@ import { invalidParams } from './problem.js';
 
 const Token = Type.String({ minLength: 1, maxLength: 1000 });
 
+// Names are shown in lists and logs: control and format characters (NUL, bidi overrides such as
+// U+202E, zero-width marks) would let a runner disguise itself or break a terminal, so they are refused.
+export const RunnerName = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  pattern: '^[^\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]+$',
+  description: 'printable characters only: no control, format or line/paragraph separator characters',
+});
+
 export const RegisterBody = Type.Object({
   registrationToken: Token,
-  name: Type.String({ minLength: 1, maxLength: 100 }),
+  name: RunnerName,
   description: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
   version: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
 });

@@ -14,6 +14,7 @@ import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startEnvironment, envVars, type EnvironmentInfo } from '../test/env/environment.js';
 import { waitFor } from '../test/env/process.js';
 import { prepareComponents } from '../test/env/components.js';
+import { keepAlive, type KeepAlive } from '../test/env/keep-alive.js';
 import { REPO_ROOT, CACHE_DIR } from '../test/env/paths.js';
 import { GROUP, VERSION } from '../lib/kube/resources.js';
 import { statusOf } from '../lib/kube/client.js';
@@ -65,26 +66,26 @@ async function daemon(): Promise<void> {
     parentPid: process.pid,
     ...(process.env['CT_STACK_API_PORT'] ? { apiPort: Number(process.env['CT_STACK_API_PORT']) } : {}),
   });
-  await components.startOperator();
-  await components.startApiServer();
-  components.startRunner('local-runner', { CT_RUNNER_CONCURRENCY: '2' });
+  const runnerEnv = { CT_RUNNER_CONCURRENCY: '2' };
+  // Each component is restarted when it dies, as its Deployment would restart it.
+  const kept: KeepAlive[] = [
+    keepAlive('operator', () => components.startOperator(), await components.startOperator()),
+    keepAlive('api-server', async () => (await components.startApiServer()).proc, (await components.startApiServer()).proc),
+    keepAlive('runner', () => components.startRunner('local-runner', runnerEnv), components.startRunner('local-runner', runnerEnv)),
+  ];
   const { apiUrl, adminToken, logs } = components;
   const procs = components.processes;
   const info: StackInfo = { env: env.info, apiUrl, adminToken, envFile: join(env.info.dir, 'env'), logs };
   writeFileSync(INFO_FILE, JSON.stringify(info, null, 2));
   const stop = async () => {
-    for (const p of procs.reverse()) await p.stop();
+    for (const k of kept) k.release();
+    for (const p of [...procs].reverse()) await p.stop();
     await env.stop();
     rmSync(PID_FILE, { force: true });
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
-  for (const p of procs) {
-    void p.exited.then((code) => {
-      if (code !== 0 && code !== null) process.stderr.write(`[stack] ${p.name} exited with ${code}; see ${p.logFile}\n`);
-    });
-  }
   setInterval(() => undefined, 1 << 30); // stay alive
 }
 

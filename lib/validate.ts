@@ -6,7 +6,8 @@ import type { Static, TSchema } from '@sinclair/typebox';
 // ajv-formats is CommonJS with a default export that NodeNext types do not see as callable.
 const addFormats = createRequire(import.meta.url)('ajv-formats') as (a: Ajv) => Ajv;
 
-export const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, useDefaults: false });
+// verbose: errors carry their schema node, so a pattern error can say in words what is expected.
+export const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, useDefaults: false, verbose: true });
 addFormats(ajv);
 // Kubernetes extensions carried by our schemas are annotations, not validation keywords, for ajv.
 ajv.addVocabulary([
@@ -46,6 +47,11 @@ export function formatErrors(errors: ErrorObject[] | null | undefined, root = ''
       case 'enum':
         msg = `${path}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
         break;
+      case 'pattern': {
+        const what = (e.parentSchema as { description?: string } | undefined)?.description;
+        msg = `${path}: ${e.message ?? 'must match a pattern'}${what ? ` (${what})` : ''}`;
+        break;
+      }
       case 'not':
         msg = `${path}: has a field that is not allowed for this output_type`;
         break;

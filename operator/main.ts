@@ -9,7 +9,7 @@
 // ctx.log) and the OperatorConfig. Everything listed runs only on the elected leader, after the caches
 // of every kind used are synced; SIGTERM stops them (runnables: their AbortSignal fires) before exit.
 // Names must be unique; CT_DISABLE=name1,name2 switches individual ones off (debugging, tests).
-// Losing the lease stops everything and exits with code 1 (the pod restarts clean, like client-go).
+// Losing the lease stops everything first, then the process campaigns again (operator/runtime/manager.ts).
 // ──────────────────────────────────────────────────────────────────────────────────────────────────
 import { kubeConfig } from '../lib/kube/client.js';
 import { createLogger, errorInfo } from '../lib/log.js';

@@ -38,6 +38,8 @@ export const RunnerConfigFile = Type.Object(
     updateInterval: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
     /** Upper bound, in seconds, of the back-off while the server is unreachable. */
     maxBackoff: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    /** Seconds a finished job keeps retrying its result delivery while the server is unreachable or failing. */
+    successRetry: Type.Optional(Type.Number({ minimum: 0 })),
   },
   { additionalProperties: false },
 );
@@ -61,6 +63,7 @@ export interface RunnerConfig {
   pollIntervalMs: number;
   updateIntervalMs: number;
   maxBackoffMs: number;
+  successRetryMs: number;
 }
 
 export const USAGE = `Usage: ct-runner [server|register|unregister] [options]
@@ -92,6 +95,8 @@ Options (environment variable in brackets; config file key in parentheses):
   --poll-interval <sec>        safety-net job poll, default 15 [CT_RUNNER_POLL_INTERVAL] (pollInterval)
   --update-interval <sec>      progress update period, default 5 [CT_RUNNER_UPDATE_INTERVAL] (updateInterval)
   --max-backoff <sec>          back-off cap when the server is unreachable, default 30 [CT_RUNNER_MAX_BACKOFF] (maxBackoff)
+  --success-retry <sec>        how long a finished job retries delivering its result (kept on disk) while
+                               the server is unreachable or failing, default 600 [CT_RUNNER_SUCCESS_RETRY] (successRetry)
   -h, --help                   print this help
 
 Job types: ${ALL_JOB_TYPES.join(', ')}
@@ -200,6 +205,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
         'poll-interval': { type: 'string' },
         'update-interval': { type: 'string' },
         'max-backoff': { type: 'string' },
+        'success-retry': { type: 'string' },
       },
     });
   } catch (err) {
@@ -253,6 +259,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       numOf(env['CT_RUNNER_MAX_BACKOFF'], 'CT_RUNNER_MAX_BACKOFF'),
       file.maxBackoff,
     ),
+    successRetry: pick(
+      numOf(f['success-retry'], '--success-retry'),
+      numOf(env['CT_RUNNER_SUCCESS_RETRY'], 'CT_RUNNER_SUCCESS_RETRY'),
+      file.successRetry,
+    ),
   };
   for (const k of Object.keys(merged)) if (merged[k] === undefined) delete merged[k];
   const errors = checkFile.errors(merged);
@@ -289,6 +300,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       pollIntervalMs: Math.round((c.pollInterval ?? 15) * 1000),
       updateIntervalMs: Math.round((c.updateInterval ?? 5) * 1000),
       maxBackoffMs: Math.round((c.maxBackoff ?? 30) * 1000),
+      successRetryMs: Math.round((c.successRetry ?? 600) * 1000),
     },
   };
 }

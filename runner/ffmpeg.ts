@@ -1,10 +1,12 @@
 // Runs one fluent-ffmpeg command as a promise: real progress from ffmpeg's status lines, the stderr
-// tail kept for the error message sent to the server, and SIGKILL on abort so no ffmpeg outlives its job.
+// tail kept for the error message sent to the server, and SIGKILL on abort so no ffmpeg outlives its job
+// (nor its runner: see orphan-guard.ts).
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import ffmpeg, { type FfmpegCommand } from 'fluent-ffmpeg';
 import type { Logger } from '../lib/log.js';
 import { parseProgressLine, percentOf } from './progress.js';
+import { guardChild, type OrphanGuard } from './orphan-guard.js';
 
 export interface FfmpegSettings {
   /** -threads; 0 lets ffmpeg choose. */
@@ -51,6 +53,7 @@ export function runCommand(cmd: FfmpegCommand, opts: RunOptions): Promise<void> 
   const tail: string[] = [];
   return new Promise<void>((resolve, reject) => {
     let started = false;
+    let guard: OrphanGuard | undefined;
     const kill = () => {
       // Before 'start' fluent-ffmpeg may still be probing capabilities: the start handler kills then.
       if (started) cmd.kill('SIGKILL');
@@ -59,6 +62,8 @@ export function runCommand(cmd: FfmpegCommand, opts: RunOptions): Promise<void> 
     cmd
       .on('start', (line: string) => {
         started = true;
+        const pid = (cmd as unknown as { ffmpegProc?: { pid?: number } }).ffmpegProc?.pid;
+        if (pid !== undefined) guard = guardChild(pid, logger);
         logger.debug({ step: opts.label, command: line }, 'ffmpeg started');
         if (signal.aborted) cmd.kill('SIGKILL');
       })
@@ -73,6 +78,7 @@ export function runCommand(cmd: FfmpegCommand, opts: RunOptions): Promise<void> 
         if (tail.length > TAIL_LINES) tail.shift();
       })
       .on('error', (err: Error) => {
+        guard?.release();
         signal.removeEventListener('abort', kill);
         if (signal.aborted) return reject(abortError(signal));
         // fluent-ffmpeg appends most of stderr to its message; our tail is shorter and ends at the cause.
@@ -80,6 +86,7 @@ export function runCommand(cmd: FfmpegCommand, opts: RunOptions): Promise<void> 
         reject(new FfmpegError(`ffmpeg failed (${opts.label}): ${head}`, tail.join('\n')));
       })
       .on('end', () => {
+        guard?.release();
         signal.removeEventListener('abort', kill);
         if (signal.aborted) return reject(abortError(signal));
         opts.onProgress?.(100);

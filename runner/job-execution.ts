@@ -31,6 +31,10 @@ export interface JobDeps {
   updateIntervalMs: number;
   /** Check payloads against PeerTube's exact field names first (runner/peertube-strict.ts). */
   peertubeStrict?: boolean;
+  /** How long a finished job keeps retrying `success` (result kept on disk) before reporting an error; default 600 s. */
+  successRetryMs?: number;
+  /** Upper bound of the back-off between two `success` attempts; default 30 s. */
+  maxBackoffMs?: number;
   logger: Logger;
 }
 
@@ -64,7 +68,7 @@ function isGone(err: unknown): boolean {
 }
 
 function isTransient(err: unknown): boolean {
-  return err instanceof UnreachableError || (err instanceof ProtocolError && err.status >= 500);
+  return err instanceof UnreachableError || (err instanceof ProtocolError && (err.status >= 500 || err.status === 429));
 }
 
 export class JobExecution {
@@ -98,9 +102,10 @@ export class JobExecution {
       if (!processor) throw new Error(`job type ${this.job.type} is not supported by this runner`);
       if (this.deps.peertubeStrict) assertStrictPayload(this.job.type, this.job.payload);
       const result = await processor.run(this.context(), this.job.payload);
-      clearInterval(timer);
       this.throwIfStopped();
+      // The heartbeat keeps going while the result is delivered: the task stays ours meanwhile.
       await this.sendSuccess(result);
+      clearInterval(timer);
       this.logger.info({ durationMs: Date.now() - started, files: result.files.map((f) => f.filename ?? f.path) }, 'job succeeded');
       return 'completed';
     } catch (err) {
@@ -145,17 +150,40 @@ export class JobExecution {
     return 'errored';
   }
 
+  /**
+   * Delivers the finished result. An unreachable or failing server (api-server restarting, kube-apiserver
+   * down) is retried with back-off for successRetryMs, the files staying on disk: redoing a finished
+   * transcode costs far more than waiting. The server saying the job is gone ends the wait at once.
+   */
   private async sendSuccess(result: ProcessorResult): Promise<void> {
+    const deadline = Date.now() + (this.deps.successRetryMs ?? 600_000);
+    let delay = 1000;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.deps.client.success(this.deps.runnerToken, this.job, result.payload ?? {}, result.files);
+        if (attempt > 1) this.logger.info({ attempt }, 'success delivered after retries');
         return;
       } catch (err) {
-        if (!isTransient(err) || attempt >= 3) throw err;
-        this.logger.warn({ err: errorInfo(err), attempt }, 'success upload failed, retrying');
-        await new Promise((r) => setTimeout(r, 2000 * attempt));
+        if (!isTransient(err) || Date.now() + delay > deadline) throw err;
+        this.logger.warn({ err: errorInfo(err), attempt, retryInMs: delay }, 'success upload failed, retrying (result kept)');
+        await this.sleep(delay);
+        this.throwIfStopped();
+        delay = Math.min(delay * 2, this.deps.maxBackoffMs ?? 30_000);
       }
     }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    const signal = this.controller.signal;
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      signal.addEventListener('abort', done);
+    });
   }
 
   private async sendUpdate(): Promise<void> {

@@ -193,6 +193,8 @@ export class Runner {
       workDir: this.config.workDir,
       updateIntervalMs: this.config.updateIntervalMs,
       peertubeStrict: this.config.peertubeStrict,
+      successRetryMs: this.config.successRetryMs,
+      maxBackoffMs: this.config.maxBackoffMs,
       logger: this.logger,
     });
     const done = exec

@@ -15,6 +15,7 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { clientConfig } from '../lib/aws/config.js';
+import { enforceAwsLimits } from '../lib/aws/limits.js';
 import { validator } from '../lib/validate.js';
 import { JobDescription } from '../lib/schema/ct-job.js';
 import {
@@ -74,7 +75,7 @@ export class CtClient {
   private readonly validate: boolean;
 
   constructor(readonly opts: CtClientOptions) {
-    this.sqs = opts.sqs ?? new SQSClient(clientConfig());
+    this.sqs = enforceAwsLimits(opts.sqs ?? new SQSClient(clientConfig()));
     this.validate = opts.validate ?? true;
   }
 

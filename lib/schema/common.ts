@@ -25,8 +25,9 @@ export const ObjectKey = (opts: SchemaOptions = {}) =>
 /** `WxH` frame size. */
 export const Size = (opts: SchemaOptions = {}) => Type.String({ pattern: '^[0-9]{1,5}x[0-9]{1,5}$', ...opts });
 
-/** `NNNk` bitrate. */
-export const Bitrate = (opts: SchemaOptions = {}) => Type.String({ pattern: '^[0-9]{1,6}k$', ...opts });
+/** `NNNk` bitrate, at least 1k (a zero bitrate is no encoding ffmpeg can honour). */
+export const Bitrate = (opts: SchemaOptions = {}) =>
+  Type.String({ pattern: '^[1-9][0-9]{0,5}k$', description: 'a bitrate in kbit/s from 1k to 999999k, e.g. 800k', ...opts });
 
 /** Client-chosen job id: a superset of CT's 32 lowercase hex chars (protocols/README.md). */
 export const JobId = (opts: SchemaOptions = {}) => Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._-]+$', ...opts });

@@ -40,7 +40,9 @@ export const Output = Type.Object(
     audio_codec: Type.Optional(Type.String({ minLength: 3, maxLength: 64 })),
     video_bitrate: Type.Optional(Bitrate()),
     audio_bitrate: Type.Optional(Bitrate()),
-    frame_rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 240 })),
+    frame_rate: Type.Optional(
+      Type.Number({ minimum: 1, maximum: 240, description: 'Frames per second, 1–240 (fractions allowed, e.g. 29.97).' }),
+    ),
     keep_ratio: Type.Optional(Type.Boolean({ description: 'Output ratio must equal the input ratio (default true).' })),
     no_enlarge: Type.Optional(Type.Boolean({ description: 'Refuse outputs larger than the input (default true).' })),
     watermark: Type.Optional(Watermark),

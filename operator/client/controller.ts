@@ -5,6 +5,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { clientConfig, s3Config } from '../../lib/aws/config.js';
+import { enforceAwsLimits } from '../../lib/aws/limits.js';
 import { CLIENT_FINALIZER, GROUP, LABEL_CLIENT, VERSION, KINDS } from '../../lib/kube/resources.js';
 import { errorInfo } from '../../lib/log.js';
 import { statusOf } from '../../lib/kube/client.js';
@@ -75,8 +76,8 @@ export function resolveBuckets(client: TranscodeClient, config: OperatorConfig):
 
 export function clientController(ctx: RuntimeContext, config: OperatorConfig, deps: ClientControllerDeps = {}): Controller {
   const log = ctx.log.child({ controller: 'transcodeclient' });
-  const sqs = deps.sqs ?? new SQSClient(clientConfig(config.aws));
-  const s3 = deps.s3 ?? new S3Client(s3Config(config.aws));
+  const sqs = enforceAwsLimits(deps.sqs ?? new SQSClient(clientConfig(config.aws)));
+  const s3 = enforceAwsLimits(deps.s3 ?? new S3Client(s3Config(config.aws)));
   const api = ctx.kc.makeApiClient(CustomObjectsApi);
   const jobs = ctx.cache<TranscodeJob & KubeObject>('TranscodeJob');
   const resource = ctx.resource('TranscodeClient');

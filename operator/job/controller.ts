@@ -48,6 +48,7 @@ import { jobKubeWrites, jobsPlanned, probeDuration } from './metrics.js';
 import type { TranscodeRunner } from '../../lib/schema/transcode-runner.js';
 import { RunnerAvailability } from './availability.js';
 import type { SchedulingConfig } from './scheduling.js';
+import { applyDeadlines, deadlineOf, expirePending, isPastDeadline, sweepLimitsFromEnv, type SweepLimits } from './sweeper.js';
 
 export interface JobControllerOptions {
   kc: KubeConfig;
@@ -62,6 +63,8 @@ export interface JobControllerOptions {
   /** Minimum interval between progress-only status writes of one job. */
   progressWriteMs?: number;
   concurrency?: number;
+  /** Last-resort limits (job deadline, stall timeouts per task); default from the environment. */
+  sweep?: SweepLimits;
   now?: () => number;
   /** Kubernetes Events on the jobs (planned, rejected, finished). */
   events?: EventRecorder;
@@ -105,6 +108,7 @@ export class JobController implements Controller<TranscodeJob> {
   private readonly api: CustomObjectsApi;
   private readonly stallMs: number;
   private readonly progressWriteMs: number;
+  private readonly sweep: SweepLimits;
   private readonly now: () => number;
   /** Jobs admitted by this process whose Running status the cache has not shown yet (admission race guard). */
   private readonly admitting = new Set<ObjectKey>();
@@ -119,6 +123,7 @@ export class JobController implements Controller<TranscodeJob> {
     this.api = o.kc.makeApiClient(CustomObjectsApi);
     this.stallMs = o.stallMs ?? stallMsFromEnv();
     this.progressWriteMs = o.progressWriteMs ?? 3000;
+    this.sweep = o.sweep ?? sweepLimitsFromEnv();
     this.now = o.now ?? Date.now;
     this.concurrency = o.concurrency ?? 4;
     this.availability =
@@ -261,6 +266,19 @@ export class JobController implements Controller<TranscodeJob> {
           job.metadata.generation,
         );
       });
+      return;
+    }
+    if (isPastDeadline(job, this.now(), this.sweep)) {
+      await this.write(key, job, (s) => {
+        if ((s.phase ?? 'Pending') !== 'Pending') return;
+        expirePending(job, s, this.now(), this.sweep);
+        s.conditions = setCondition(
+          s.conditions,
+          { type: 'Completed', status: 'True', reason: 'Failed', message: s.message! },
+          job.metadata.generation,
+        );
+      });
+      log.warn({ reason: 'deadline' }, 'job expired before it could start');
       return;
     }
     const client = this.o.clients.get(objectKey(job.metadata.namespace, job.spec.clientRef.name));
@@ -492,7 +510,14 @@ export class JobController implements Controller<TranscodeJob> {
       job.status = job.status ?? {};
       applySwfFacts(job.status, pending);
     }
-    const fresh: SwfFacts = this.o.recorder ? await this.o.recorder.sync(job) : { tasks: new Map() };
+    let fresh: SwfFacts = { tasks: new Map() };
+    try {
+      if (this.o.recorder) fresh = await this.o.recorder.sync(job);
+    } catch (err) {
+      // Past its deadline a job ends even when SWF keeps failing: its client must hear from us.
+      if (terminal || !isPastDeadline(job, this.now(), this.sweep)) throw err;
+      log.warn({ err: errorInfo(err) }, 'SWF sync failed past the job deadline; ending the job without it');
+    }
     const facts: SwfFacts = {
       ...(pending?.workflow || fresh.workflow
         ? { workflow: { ...pending?.workflow, ...fresh.workflow } as NonNullable<SwfFacts['workflow']> }
@@ -529,6 +554,7 @@ export class JobController implements Controller<TranscodeJob> {
       applyCancellation(job, s, nowIso);
       applyWatchdog(s, nowMs, this.stallMs);
       this.availability?.apply(job, s, nowMs);
+      applyDeadlines(job, s, nowMs, this.sweep);
       updateOutputs(job, s, nowIso);
       for (const out of s.outputs ?? []) {
         const f = finalized.get(out.index);
@@ -573,6 +599,8 @@ export class JobController implements Controller<TranscodeJob> {
     if (avail !== undefined) requeue = Math.min(requeue ?? Infinity, Math.max(100, avail - nowMs));
     const stall = nextStallCheck(preview, this.stallMs);
     if (stall !== undefined) requeue = Math.min(requeue ?? Infinity, Math.max(100, stall - nowMs));
+    const deadline = deadlineOf(job, this.sweep);
+    if (!isJobTerminal(preview) && Number.isFinite(deadline)) requeue = Math.min(requeue ?? Infinity, Math.max(100, deadline - nowMs + 50));
     // Job over but the SWF execution not closed yet: come back soon.
     if (isJobTerminal(preview) && this.o.recorder && !preview.workflow?.closed)
       requeue = Math.min(requeue ?? Infinity, this.o.recorder.cfg.pollBackoffMs);

@@ -4,6 +4,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SWFClient } from '@aws-sdk/client-swf';
 import { clientConfig, s3Config } from '../../lib/aws/config.js';
+import { enforceAwsLimits } from '../../lib/aws/limits.js';
 import { errorInfo } from '../../lib/log.js';
 import type { TranscodeClient } from '../../lib/schema/transcode-client.js';
 import type { TranscodeJob } from '../../lib/schema/transcode-job.js';
@@ -30,14 +31,14 @@ export function jobComponents(ctx: RuntimeContext, opts: JobComponentOptions = {
   const swfConfig: SwfConfig = loadSwfConfig(env);
   const log = ctx.log.child({ controller: 'transcodejob' });
   const recorder = swfConfig.enabled
-    ? new SwfRecorder(opts.swf ?? new SWFClient(clientConfig()), swfConfig, log.child({ part: 'swf' }))
+    ? new SwfRecorder(enforceAwsLimits(opts.swf ?? new SWFClient(clientConfig())), swfConfig, log.child({ part: 'swf' }))
     : undefined;
   const controller = new JobController({
     kc: ctx.kc,
     log,
     jobs: ctx.cache('TranscodeJob') as unknown as CacheReader<TranscodeJob>,
     clients: ctx.cache('TranscodeClient') as unknown as CacheReader<TranscodeClient>,
-    s3: opts.s3 ?? new S3Client(s3Config()),
+    s3: enforceAwsLimits(opts.s3 ?? new S3Client(s3Config())),
     stallMs: stallMsFromEnv(env),
     concurrency: concurrencyFromEnv(env),
     events: ctx.events,

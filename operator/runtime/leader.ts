@@ -5,7 +5,8 @@
 // - every write is guarded by resourceVersion, so two candidates cannot both win;
 // - a leader that cannot renew within renewDeadline stops leading (onStoppedLeading) before anyone else
 //   may take over (renewDeadline < leaseDuration);
-// - release() on graceful shutdown lets a standby take over at once.
+// - release() on graceful shutdown lets a standby take over at once;
+// - after losing the lease it campaigns again, but only once onStoppedLeading has settled.
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { statusOf } from '../../lib/kube/client.js';
 import type { Logger } from '../../lib/log.js';
@@ -23,7 +24,8 @@ export interface LeaderElectionOptions {
 
 export interface LeaderCallbacks {
   onStartedLeading(): void;
-  onStoppedLeading(): void;
+  /** Campaigning resumes only once this settles: nothing may still act as leader when we win again. */
+  onStoppedLeading(): void | Promise<void>;
 }
 
 export class LeaderElector {
@@ -72,7 +74,11 @@ export class LeaderElector {
       } else if (this.leading && Date.now() - this.lastRenew > this.opts.renewDeadlineMs) {
         this.leading = false;
         this.log.error({ lease: this.opts.name, identity: this.opts.identity }, 'lost leadership (could not renew the lease in time)');
-        this.callbacks.onStoppedLeading();
+        try {
+          await this.callbacks.onStoppedLeading();
+        } catch (err) {
+          this.log.error({ err: errorInfo(err) }, 'leader election: stopping after a lost lease failed');
+        }
       }
       // Jitter keeps candidates from hitting the lease in lock-step.
       await sleep(this.opts.retryPeriodMs * (this.leading ? 1 : 0.8 + Math.random() * 0.4), this.abort.signal);

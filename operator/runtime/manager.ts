@@ -2,7 +2,9 @@
 // controllers and other leader-only tasks (runnables), leader election, health/metrics, shutdown.
 //
 // Informers run on every replica (a standby has a warm cache); controllers and runnables run only on
-// the leader. A leader that loses its lease stops them and exits so it restarts clean (client-go style).
+// the leader. A leader that loses its lease (e.g. the kube-apiserver was unreachable for longer than the
+// renew deadline) stops every controller and runnable FIRST, then campaigns again in the same process:
+// an unreachable apiserver is no reason to exit. Only a stop that does not finish in time exits.
 import type { Server } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { GROUP, VERSION, KINDS, type KindName } from '../../lib/kube/resources.js';
@@ -50,8 +52,10 @@ export interface ManagerOptions {
   http?: { port: number; host: string };
   /** undefined = no leader election (single replica, tests). */
   leaderElection?: Omit<LeaderElectionOptions, 'identity'>;
-  /** Leader lost: default exits the process with code 1. */
+  /** Called once everything stopped after a lost lease (default: nothing; the elector campaigns again). */
   onLostLeadership?: () => void;
+  /** How long controllers get to stop after a lost lease before the process exits (default 30 s: an SQS long poll in flight takes up to 20 s). */
+  stopTimeoutMs?: number;
 }
 
 export function resourceOf(kind: KindName): ResourceType {
@@ -68,6 +72,8 @@ export class Manager {
   private running: Promise<void>[] = [];
   private started = false;
   private leading = false;
+  /** Bumped on every start/stop of leading, so a start that raced with a stop does not run twice. */
+  private term = 0;
   private elector: LeaderElector | undefined;
   private server: Server | undefined;
   private metricsTimer: NodeJS.Timeout | undefined;
@@ -145,24 +151,36 @@ export class Manager {
       { ...this.opts.leaderElection, identity: this.opts.identity },
       {
         onStartedLeading: () => void this.startLeading(),
-        onStoppedLeading: () => {
-          void this.stopLeading().then(() => {
-            if (this.opts.onLostLeadership) this.opts.onLostLeadership();
-            else process.exit(1);
-          });
-        },
+        onStoppedLeading: () => this.onLostLease(),
       },
       this.opts.log,
     );
     this.elector.start();
   }
 
+  /** Everything leader-only stops before the elector may campaign again (it awaits this). */
+  private async onLostLease(): Promise<void> {
+    const timeoutMs = this.opts.stopTimeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
+    const result = await Promise.race([this.stopLeading().then(() => 'stopped' as const), timedOut]);
+    clearTimeout(timer);
+    if (result === 'timeout') {
+      // Something still acts as leader and will not stop: only exiting guarantees it stops.
+      this.opts.log.fatal({ timeoutMs }, 'controllers did not stop after the lease was lost; exiting');
+      process.exit(1);
+    }
+    this.opts.log.warn('stopped leading: every controller and runnable stopped; campaigning for the lease again');
+    this.opts.onLostLeadership?.();
+  }
+
   private async startLeading(): Promise<void> {
     this.leading = true;
+    const term = ++this.term;
     isLeader.set(1);
     // Controllers act on a full picture: wait for every cache they read.
     await Promise.all([...this.informers.values()].map((i) => i.synced));
-    if (!this.leading) return;
+    if (!this.leading || term !== this.term) return;
     this.runAbort = new AbortController();
     for (const c of this.controllers) {
       const r = new ControllerRunner(c, (k) => this.informer(k), this.opts.log);
@@ -186,6 +204,7 @@ export class Manager {
 
   private async stopLeading(): Promise<void> {
     this.leading = false;
+    this.term += 1;
     isLeader.set(0);
     this.runAbort?.abort();
     const runners = this.runners;

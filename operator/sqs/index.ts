@@ -4,6 +4,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { clientConfig } from '../../lib/aws/config.js';
+import { enforceAwsLimits } from '../../lib/aws/limits.js';
 import type { TranscodeClient } from '../../lib/schema/transcode-client.js';
 import type { TranscodeJob } from '../../lib/schema/transcode-job.js';
 import type { Controller, Runnable, RuntimeContext } from '../runtime/index.js';
@@ -16,7 +17,7 @@ import { publisherController } from './publisher.js';
 /** One SQS client whose connection pool fits every concurrent long poll plus the sends. */
 export function sqsClient(config: SqsConfig): SQSClient {
   const maxSockets = config.pollers + 64;
-  return new SQSClient({
+  const client = new SQSClient({
     ...clientConfig(),
     requestHandler: {
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
@@ -25,6 +26,7 @@ export function sqsClient(config: SqsConfig): SQSClient {
       requestTimeout: (config.waitSeconds + 20) * 1000,
     },
   });
+  return enforceAwsLimits(client);
 }
 
 const built = new WeakMap<RuntimeContext, { controllers: Controller[]; runnables: Runnable[] }>();

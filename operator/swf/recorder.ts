@@ -38,6 +38,8 @@ import { errorInfo } from '../../lib/log.js';
 import { TaskState, type TaskStatus, type TranscodeJob, type TranscodeJobStatus } from '../../lib/schema/transcode-job.js';
 import type { SwfConfig } from './config.js';
 import { swfCalls } from './metrics.js';
+import { SWF_LIMITS, boundedJson, truncate } from '../../lib/aws/limits.js';
+import { workflowInput, activityInput, activityResult, workflowResult } from './payloads.js';
 
 export type TaskSwf = NonNullable<TaskStatus['swf']>;
 export type WorkflowRef = NonNullable<TranscodeJobStatus['workflow']>;
@@ -210,17 +212,11 @@ export class SwfRecorder {
             workflowId,
             workflowType: this.cfg.workflowType,
             taskList: { name: this.decisionTaskList(job) },
-            input: JSON.stringify({
-              type: 'START_JOB',
-              job_id: job.spec.jobId,
-              data: job.spec.job,
-              client: { name: job.spec.clientRef.name },
-              job: { namespace: job.metadata.namespace, name: job.metadata.name, uid: job.metadata.uid },
-            }),
+            input: workflowInput(job),
             executionStartToCloseTimeout: this.cfg.executionTimeout,
             taskStartToCloseTimeout: this.cfg.decisionTimeout,
             childPolicy: 'TERMINATE',
-            tagList: [`client:${job.spec.clientRef.name}`.slice(0, 256)],
+            tagList: [truncate(`client:${job.spec.clientRef.name}`, SWF_LIMITS.tag)],
           }),
         ),
       );
@@ -237,10 +233,14 @@ export class SwfRecorder {
   private async findRun(workflowId: string): Promise<string | undefined> {
     const filter = { domain: this.cfg.domain, startTimeFilter: { oldestDate: new Date(0) }, executionFilter: { workflowId } };
     const open = await this.call('ListOpenWorkflowExecutions', () => this.swf.send(new ListOpenWorkflowExecutionsCommand(filter)));
-    const run = open.executionInfos?.[0]?.execution?.runId;
+    // Matched by workflowId even though the filter says so: an emulator that ignores executionFilter
+    // must not hand this job another job's run (found by the fault-injection suite).
+    const mine = (infos: { execution?: { workflowId?: string; runId?: string } }[] | undefined) =>
+      infos?.find((i) => i.execution?.workflowId === workflowId)?.execution?.runId;
+    const run = mine(open.executionInfos);
     if (run) return run;
     const closed = await this.call('ListClosedWorkflowExecutions', () => this.swf.send(new ListClosedWorkflowExecutionsCommand(filter)));
-    return closed.executionInfos?.[0]?.execution?.runId;
+    return mine(closed.executionInfos);
   }
 
   /**
@@ -327,7 +327,7 @@ export class SwfRecorder {
     if (!swf.taskToken && needsStart) {
       // An unstarted activity of a cancelled job is closed by the termination.
       if (jobCanceled) return undefined;
-      const identity = (t.runner?.name ?? 'ct-operator').slice(0, 256);
+      const identity = truncate(t.runner?.name ?? 'ct-operator', SWF_LIMITS.identity);
       const r = await this.call('PollForActivityTask', () =>
         this.swf.send(
           new PollForActivityTaskCommand({ domain: this.cfg.domain, taskList: { name: this.activityTaskList(t.uuid) }, identity }),
@@ -358,7 +358,7 @@ export class SwfRecorder {
             this.swf.send(
               new RespondActivityTaskCompletedCommand({
                 taskToken: token,
-                result: JSON.stringify({ name: t.name, result: t.result ?? null }).slice(0, 32768),
+                result: activityResult(t),
               }),
             ),
           ),
@@ -376,7 +376,9 @@ export class SwfRecorder {
         try {
           await this.closing(() =>
             this.call('RespondActivityTaskCanceled', () =>
-              this.swf.send(new RespondActivityTaskCanceledCommand({ taskToken: token, details: t.error ?? 'canceled' })),
+              this.swf.send(
+                new RespondActivityTaskCanceledCommand({ taskToken: token, details: truncate(t.error ?? 'canceled', SWF_LIMITS.details) }),
+              ),
             ),
           );
         } catch (err) {
@@ -406,7 +408,10 @@ export class SwfRecorder {
           try {
             const r = await this.call('RecordActivityTaskHeartbeat', () =>
               this.swf.send(
-                new RecordActivityTaskHeartbeatCommand({ taskToken: token, details: JSON.stringify({ progress: t.progress ?? 0 }) }),
+                new RecordActivityTaskHeartbeatCommand({
+                  taskToken: token,
+                  details: boundedJson('heartbeat details', { progress: t.progress ?? 0 }, SWF_LIMITS.heartbeatDetails),
+                }),
               ),
             );
             if (r.cancelRequested) this.log.info(log, 'SWF asks to cancel this activity (cancel the job or task to act on it)');
@@ -441,7 +446,11 @@ export class SwfRecorder {
     await this.closing(() =>
       this.call('RespondActivityTaskFailed', () =>
         this.swf.send(
-          new RespondActivityTaskFailedCommand({ taskToken: token, reason: reason.slice(0, 256), details: details.slice(0, 32768) }),
+          new RespondActivityTaskFailedCommand({
+            taskToken: token,
+            reason: truncate(reason, SWF_LIMITS.reason),
+            details: truncate(details, SWF_LIMITS.details),
+          }),
         ),
       ),
     );
@@ -463,8 +472,8 @@ export class SwfRecorder {
           new TerminateWorkflowExecutionCommand({
             domain: this.cfg.domain,
             ...execution,
-            reason,
-            details: details.slice(0, 32768),
+            reason: truncate(reason, SWF_LIMITS.reason),
+            details: truncate(details, SWF_LIMITS.details),
             childPolicy: 'TERMINATE',
           }),
         ),
@@ -545,13 +554,7 @@ export class SwfRecorder {
             activityType: this.cfg.activityType,
             activityId: s.activityId,
             control: JSON.stringify({ task: t.uuid }),
-            input: JSON.stringify({
-              job_id: job.spec.jobId,
-              task: t.uuid,
-              name: t.name,
-              type: t.type,
-              output: job.spec.job.outputs[t.outputIndex],
-            }).slice(0, 32768),
+            input: activityInput(job, t),
             taskList: { name: this.activityTaskList(t.uuid) },
             heartbeatTimeout: this.cfg.activityTimeouts.heartbeat,
             scheduleToStartTimeout: this.cfg.activityTimeouts.scheduleToStart,
@@ -569,15 +572,15 @@ export class SwfRecorder {
         decisions.push({
           decisionType: 'CompleteWorkflowExecution',
           completeWorkflowExecutionDecisionAttributes: {
-            result: JSON.stringify({ job_id: job.spec.jobId, outputs: status.outputs ?? [] }).slice(0, 32768),
+            result: workflowResult(job, status),
           },
         });
       } else {
         decisions.push({
           decisionType: 'FailWorkflowExecution',
           failWorkflowExecutionDecisionAttributes: {
-            reason: (status.reason ?? 'JOB_FAILED').slice(0, 256),
-            details: (status.message ?? '').slice(0, 32768),
+            reason: truncate(status.reason ?? 'JOB_FAILED', SWF_LIMITS.reason),
+            details: truncate(status.message ?? '', SWF_LIMITS.details),
           },
         });
       }

@@ -119,6 +119,13 @@ test('encoding policy: exact, peertube and auto are accepted; anything else is r
   expect(await rejection(make((c) => (c.spec.noRunnerTimeoutSeconds = 0)))).toContain('spec.noRunnerTimeoutSeconds');
 });
 
+test('zero bitrates and vanishing frame rates are rejected by the apiserver too, naming the field', async () => {
+  const out = (mutate: (o: Record<string, any>) => void) => createJob((j) => mutate(j.spec.job.outputs[0]));
+  expect(await rejection(out((o) => (o.video_bitrate = '0k')))).toContain('spec.job.outputs[0].video_bitrate');
+  expect(await rejection(out((o) => (o.audio_bitrate = '0k')))).toContain('spec.job.outputs[0].audio_bitrate');
+  expect(await rejection(out((o) => (o.frame_rate = 1e-9)))).toContain('spec.job.outputs[0].frame_rate');
+});
+
 test('spec.job is immutable and cancel cannot be undone', async () => {
   const name = uniqueName('immut');
   await createJob((j) => (j.metadata.name = name));

@@ -111,6 +111,30 @@ describe('register / unregister', () => {
     expect(notJson.body.detail).toBe('Request body is not valid JSON');
   });
 
+  test.each([
+    ['NUL', 'evil\u0000runner'],
+    ['a right-to-left override (U+202E)', 'runner\u202Egnp.exe'],
+    ['a zero-width space', 'run\u200Bner'],
+    ['a newline', 'runner\nfake log line'],
+    ['an escape sequence', 'runner\u001b[31m'],
+  ])('a runner name with %s is refused at registration (400 problem+json) and not stored', async (_what, name) => {
+    const res = await postJson(`${server.url}/api/v1/runners/register`, { registrationToken: regToken, name });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.body.detail).toContain('/name');
+    const list = (await objects.listNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: ns,
+      plural: 'transcoderunners',
+    })) as { items: { spec: { runnerName: string } }[] };
+    expect(list.items.map((x) => x.spec.runnerName)).not.toContain(name);
+  });
+
+  test('a runner name with accents, CJK and spaces is accepted', async () => {
+    expect((await new TestRunner(server.url).register(regToken, 'Коля — 工作站 #2')).status).toBe(200);
+  });
+
   test('a Secret with a plain `token` key (Helm) is accepted', async () => {
     const plain = await createRegistrationSecret(ns, { plain: true });
     const r = new TestRunner(server.url);

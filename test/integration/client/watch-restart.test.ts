@@ -23,7 +23,7 @@ beforeAll(async () => {
   kc = new KubeConfig();
   kc.loadFromFile(cp.kubeconfig);
   await installCrds(kc);
-  // A long lease: a leader that cannot renew during the outage would (correctly) stop leading and exit.
+  // A long lease: this test is about watches; losing the lease is leader-outage.test.ts.
   op = await startOperator(info, uniqueName('watch'), {
     KUBECONFIG: cp.kubeconfig,
     CT_LEASE_NAME: 'watch-test',

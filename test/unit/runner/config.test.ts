@@ -26,6 +26,7 @@ describe('runner configuration', () => {
       pollIntervalMs: 15_000,
       updateIntervalMs: 5000,
       maxBackoffMs: 30_000,
+      successRetryMs: 600_000,
       configFile: join(dir, 'xdg', 'ct-runner', 'config.yaml'),
     });
     expect(c.registrationToken).toBeUndefined();
@@ -52,6 +53,7 @@ describe('runner configuration', () => {
       CT_RUNNER_FFMPEG_THREADS: '2',
       CT_RUNNER_REGISTRATION_TOKEN: 'ptrrt-env',
       CT_RUNNER_UPDATE_INTERVAL: '0.5',
+      CT_RUNNER_SUCCESS_RETRY: '45',
     });
     expect(c).toMatchObject({
       url: 'http://from-env',
@@ -64,6 +66,7 @@ describe('runner configuration', () => {
       registrationToken: 'ptrrt-env',
       runnerToken: 'ptrt-file',
       updateIntervalMs: 500,
+      successRetryMs: 45_000,
       configFile: file,
     });
     expect(config(['--config', file], { CT_RUNNER_JOB_TYPES: 'ct-thumbnails, ct-audio-extraction' }).jobTypes).toEqual([
