@@ -7,7 +7,7 @@ import type { OutputSpec } from '../lib/schema/ct-job.js';
 
 export interface CtLike {
   type: string;
-  job_id?: string;
+  job_id?: string | null;
   data?: unknown;
 }
 
