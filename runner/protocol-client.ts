@@ -222,6 +222,12 @@ export class ProtocolClient {
 
   /** POSTs {runnerToken, jobToken} to an input URL, following redirects, and streams the body to `dest`. */
   async download(runnerToken: string, job: AcceptedJob, url: string, dest: string, signal?: AbortSignal): Promise<void> {
+    const body = await this.openDownload(runnerToken, job, url, signal);
+    await pipeline(body, createWriteStream(dest), signal ? { signal } : {});
+  }
+
+  /** Same request as `download`; resolves with the response body once the server has answered 2xx. */
+  async openDownload(runnerToken: string, job: AcceptedJob, url: string, signal?: AbortSignal): Promise<Readable> {
     const endpoint = `download ${url}`;
     const res = await this.send(
       endpoint,
@@ -236,6 +242,6 @@ export class ProtocolClient {
       signal,
     );
     if (!res.ok || !res.body) return this.fail(endpoint, res);
-    await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), createWriteStream(dest), signal ? { signal } : {});
+    return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
   }
 }
