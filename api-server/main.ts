@@ -37,6 +37,8 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   let stopping = false;
 
   const server = createServer();
+  // Results stream in as long as their upload (or, for our runner, their encoding) lasts: no 5 min cap.
+  server.requestTimeout = 0;
   const sockets = new RunnerSockets(server, auth, log);
   const onRunnerRemoved = (r: Parameters<RunnerSockets['disconnectRunner']>[0]) => sockets.disconnectRunner(r);
   store.onTaskPending(() => sockets.availableJobs());

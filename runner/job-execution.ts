@@ -196,7 +196,7 @@ export class JobExecution {
         const input = await openInput(body, dest, downloadSignal, (err) =>
           this.inputs.abort(new Error(`input download failed: ${err.message}`)),
         );
-        this.logger.debug({ url, streaming: input.streaming, why: input.why }, 'input opened');
+        this.logger.info({ url, streaming: input.streaming, why: input.why }, 'input opened');
         return input;
       },
       ffmpeg: (cmd: FfmpegCommand, label: string, totalSec: number | undefined, step = { index: 0, count: 1 }) =>

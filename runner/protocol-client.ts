@@ -9,6 +9,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Type } from '@sinclair/typebox';
 import { validator } from '../lib/validate.js';
 import { contentTypeOf } from '../lib/media/content-type.js';
+import { StreamedUploadMismatch, streamingForm } from './upload.js';
 
 export const RUNNER_VERSION = '0.1.0';
 
@@ -75,6 +76,10 @@ export interface UploadFile {
   /** Name sent in the part's filename; default: the file's base name. */
   filename?: string;
   contentType?: string;
+  /** The file is still being made: it is sent once this resolves; rejecting fails the upload with its reason. */
+  ready?: Promise<void>;
+  /** With `ready`: the file is written front to back and is sent while it grows (runner/upload.ts). */
+  growing?: boolean;
 }
 
 const API_TIMEOUT_MS = 30_000;
@@ -147,6 +152,7 @@ export class ProtocolClient {
     files: UploadFile[],
     signal?: AbortSignal,
   ): Promise<void> {
+    if (files.some((f) => f.ready)) return this.streamingMultipart(endpoint, path, fields, files, signal);
     const form = new FormData();
     for (const [k, v] of Object.entries(fields)) form.append(k, v);
     for (const f of files) {
@@ -161,6 +167,41 @@ export class ProtocolClient {
       files.length ? TRANSFER_TIMEOUT_MS : API_TIMEOUT_MS,
       signal,
     );
+    if (res.status !== 204) return this.fail(endpoint, res);
+    await res.body?.cancel();
+  }
+
+  /** Multipart sent as a stream: files still being made go out as they are written or once ready. */
+  private async streamingMultipart(
+    endpoint: string,
+    path: string,
+    fields: Record<string, string>,
+    files: UploadFile[],
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const parts = files.map((f) => ({ ...f, ready: f.ready ?? Promise.resolve(), growing: f.growing === true }));
+    const form = streamingForm(fields, parts);
+    let res: Response;
+    try {
+      res = await this.send(
+        endpoint,
+        this.url(path),
+        // duplex: a streamed request body (undici); no content-length, the body is chunked.
+        {
+          method: 'POST',
+          headers: { 'content-type': form.contentType },
+          body: form.body as unknown as RequestInit['body'],
+          duplex: 'half',
+        } as RequestInit,
+        TRANSFER_TIMEOUT_MS,
+        signal,
+      );
+    } catch (err) {
+      // A file that could not be made (ffmpeg failed) is the real cause, not the broken request.
+      for (const r of await Promise.allSettled(parts.map((p) => p.ready))) if (r.status === 'rejected') throw r.reason;
+      for (let c: unknown = err; c; c = (c as { cause?: unknown }).cause) if (c instanceof StreamedUploadMismatch) throw c;
+      throw err;
+    }
     if (res.status !== 204) return this.fail(endpoint, res);
     await res.body?.cancel();
   }

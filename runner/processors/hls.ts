@@ -50,14 +50,18 @@ export const hlsProcessor: Processor<HlsPayload> = {
     if (audio) addInput(cmd, audio);
     addOutputOptions(cmd, hlsOutputOptions(res, p.output.fps, p.output.separatedAudio, audio !== undefined, video));
     cmd.output(playlist);
-    await ctx.ffmpeg(cmd, 'hls', undefined);
-    await input.complete;
-    assertOutput(video, 'hls');
-    assertOutput(playlist, 'hls');
+    const done = ctx.ffmpeg(cmd, 'hls', undefined).then(async () => {
+      await input.complete;
+      assertOutput(video, 'hls');
+      assertOutput(playlist, 'hls');
+    });
+    // The upload observes `done`; this handler only keeps a failure before the upload starts from going unhandled.
+    done.catch(() => undefined);
+    // Returned while ffmpeg runs: the fMP4 is uploaded as it is written, the playlist once it is final.
     return {
       files: [
-        { field: 'payload[videoFile]', path: video, filename: names.video },
-        { field: 'payload[resolutionPlaylistFile]', path: playlist, filename: names.playlist },
+        { field: 'payload[videoFile]', path: video, filename: names.video, ready: done, growing: true },
+        { field: 'payload[resolutionPlaylistFile]', path: playlist, filename: names.playlist, ready: done },
       ],
     };
   },

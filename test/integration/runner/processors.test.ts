@@ -50,6 +50,7 @@ class LocalClient extends ProtocolClient {
     files: UploadFile[],
   ): Promise<void> {
     mkdirSync(this.outDir, { recursive: true });
+    for (const f of files) await f.ready; // files still being made (HLS) are complete once ready
     this.rec.success = {
       payload,
       files: files.map((f) => {
