@@ -8,7 +8,8 @@
 // Cases: `video` — VIDEO preset 720p-generic; `hls` — HLS ladder 720/480/360 (3 rendition tasks, run
 // one after the other by one runner; plain = the 3 rendition commands one after the other).
 // Reports medians, (b)/(plain), (a)/(plain), every round, and where (b)'s time goes (task timestamps).
-//   npm run build && node dist/bench/stack-overhead.js [rounds=3] [seconds=60] [cases=video,hls]
+//   npm run build && node dist/bench/stack-overhead.js [rounds=3] [seconds=60] [cases=video,hls] [direct=yes|no]
+// (direct=no skips (a) to save time on a busy machine.)
 import { spawn } from 'node:child_process';
 import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +38,7 @@ import type { TranscodeJob } from '../lib/schema/transcode-job.js';
 const rounds = Number(process.argv[2] ?? 3);
 const seconds = Number(process.argv[3] ?? 60);
 const cases = (process.argv[4] ?? 'video,hls').split(',') as CaseName[];
+const withDirect = (process.argv[5] ?? 'yes') !== 'no';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const s = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
 
@@ -265,11 +267,11 @@ async function main(): Promise<void> {
         let b: { ms: number; phases: Phases };
         if (round % 2 === 1) {
           p = await plain(name, clip, work);
-          a = await direct(name, clip, work);
+          if (withDirect) a = await direct(name, clip, work);
           b = await stack(name, round);
         } else {
           b = await stack(name, round);
-          a = await direct(name, clip, work);
+          if (withDirect) a = await direct(name, clip, work);
           p = await plain(name, clip, work);
         }
         r.plain.push(p);
@@ -289,9 +291,10 @@ async function main(): Promise<void> {
       const what = name === 'video' ? 'VIDEO preset 720p-generic' : `HLS ladder ${LADDER.join('/')} (3 tasks, one runner)`;
       console.log(`\n[${name}] ${seconds}s 1280x720 ${FPS} fps clip, ${what}, ${rounds} rounds after a warm-up (medians):`);
       console.log(`  (plain) ffmpeg command line:             ${s(mp)}`);
-      console.log(`  (a) runner processor code, local file:   ${s(ma)}   a/plain ${(ma / mp).toFixed(3)}`);
+      if (withDirect) console.log(`  (a) runner processor code, local file:   ${s(ma)}   a/plain ${(ma / mp).toFixed(3)}`);
       console.log(`  (b) through the stack (SQS → … → S3):    ${s(mb)}   b/plain ${(mb / mp).toFixed(3)}`);
       console.log(`  per round b/plain: ${r.b.map((b, i) => (b / r.plain[i]!).toFixed(3)).join(', ')}`);
+      if (withDirect) console.log(`  per round a/plain: ${r.a.map((a, i) => (a / r.plain[i]!).toFixed(3)).join(', ')}`);
       console.log(`  where (b)'s time goes (median ms):`);
       for (const k of Object.keys(r.phases[0]!)) console.log(`    ${k.padEnd(36)} ${median(r.phases.map((ph) => ph[k]!))}`);
       console.log(

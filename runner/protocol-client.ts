@@ -199,7 +199,8 @@ export class ProtocolClient {
     } catch (err) {
       // A file that could not be made (ffmpeg failed) is the real cause, not the broken request.
       for (const r of await Promise.allSettled(parts.map((p) => p.ready))) if (r.status === 'rejected') throw r.reason;
-      for (let c: unknown = err; c; c = (c as { cause?: unknown }).cause) if (c instanceof StreamedUploadMismatch) throw c;
+      const failure = form.failure();
+      if (failure instanceof StreamedUploadMismatch) throw failure;
       throw err;
     }
     if (res.status !== 204) return this.fail(endpoint, res);

@@ -85,7 +85,8 @@ async function* tail(path: string, ready: Promise<void>, growing: boolean): Asyn
 export function streamingForm(
   fields: Record<string, string>,
   files: (UploadFile & { ready: Promise<void>; growing: boolean })[],
-): { contentType: string; body: AsyncGenerator<Buffer> } {
+): { contentType: string; body: AsyncGenerator<Buffer>; failure: () => unknown } {
+  let failure: unknown;
   const boundary = `----ct-runner-${randomBytes(12).toString('hex')}`;
   async function* body(): AsyncGenerator<Buffer> {
     for (const [k, v] of Object.entries(fields)) {
@@ -97,10 +98,15 @@ export function streamingForm(
       yield Buffer.from(
         `--${boundary}\r\nContent-Disposition: form-data; name="${quote(f.field)}"; filename="${quote(name)}"\r\nContent-Type: ${type}\r\n\r\n`,
       );
-      yield* tail(f.path, f.ready, f.growing);
+      try {
+        yield* tail(f.path, f.ready, f.growing);
+      } catch (err) {
+        failure = err; // the HTTP client reports a broken body without its cause
+        throw err;
+      }
       yield Buffer.from('\r\n');
     }
     yield Buffer.from(`--${boundary}--\r\n`);
   }
-  return { contentType: `multipart/form-data; boundary=${boundary}`, body: body() };
+  return { contentType: `multipart/form-data; boundary=${boundary}`, body: body(), failure: () => failure };
 }

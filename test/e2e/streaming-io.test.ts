@@ -100,15 +100,27 @@ test('moov-first input is streamed, moov-at-end input is downloaded first; VIDEO
         .map((s) => s.height)
         .sort(),
     ).toEqual([240, 360]);
+    const rendition = `${envInfo().awsEndpoint}/${out}/${name}/hls/master-360.m3u8`;
     const frames = execFileSync(
       'ffprobe',
-      ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', master],
+      [
+        '-v',
+        'error',
+        '-count_frames',
+        '-select_streams',
+        'v:0',
+        '-show_entries',
+        'stream=nb_read_frames',
+        '-of',
+        'default=nw=1:nk=1',
+        rendition,
+      ],
       {
         encoding: 'utf8',
         timeout: 120_000,
       },
     );
-    expect(Number(frames.trim())).toBe(8 * 25);
+    expect(Number(frames.trim().split('\n')[0])).toBe(8 * 25); // HLS: one line for the program, one for the stream
   }
 
   // Three tasks per job (VIDEO + 2 renditions): the first job's inputs streamed, the second's downloaded first.
