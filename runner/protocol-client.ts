@@ -93,7 +93,24 @@ export function truncate(text: string, max = MAX_TEXT): string {
 }
 
 export class ProtocolClient {
+  /** Jobs whose streamed success broke mid-way: the server puts them back from COMPLETING a moment later. */
+  private readonly brokenUploads = new Set<string>();
+
   constructor(readonly baseUrl: string) {}
+
+  /** error/abort right after a broken streamed success: retry not_processing until the server has reverted the task. */
+  private async afterBrokenUpload(job: AcceptedJob, call: () => Promise<unknown>): Promise<void> {
+    const retries = this.brokenUploads.delete(job.uuid) ? 10 : 0;
+    for (let i = 0; ; i++) {
+      try {
+        await call();
+        return;
+      } catch (err) {
+        if (i >= retries || !(err instanceof ProtocolError && err.code === CODES.NOT_PROCESSING)) throw err;
+        await new Promise((res) => setTimeout(res, 200));
+      }
+    }
+  }
 
   private url(path: string): string {
     return `${this.baseUrl}/api/v1/runners${path}`;
@@ -227,20 +244,24 @@ export class ProtocolClient {
   }
 
   async abort(runnerToken: string, job: AcceptedJob, reason: string): Promise<void> {
-    await this.json(
-      'abort',
-      `/jobs/${encodeURIComponent(job.uuid)}/abort`,
-      { runnerToken, jobToken: job.jobToken, reason: truncate(reason) },
-      204,
+    await this.afterBrokenUpload(job, () =>
+      this.json(
+        'abort',
+        `/jobs/${encodeURIComponent(job.uuid)}/abort`,
+        { runnerToken, jobToken: job.jobToken, reason: truncate(reason) },
+        204,
+      ),
     );
   }
 
   async error(runnerToken: string, job: AcceptedJob, message: string): Promise<void> {
-    await this.json(
-      'error',
-      `/jobs/${encodeURIComponent(job.uuid)}/error`,
-      { runnerToken, jobToken: job.jobToken, message: truncate(message) },
-      204,
+    await this.afterBrokenUpload(job, () =>
+      this.json(
+        'error',
+        `/jobs/${encodeURIComponent(job.uuid)}/error`,
+        { runnerToken, jobToken: job.jobToken, message: truncate(message) },
+        204,
+      ),
     );
   }
 
@@ -259,7 +280,12 @@ export class ProtocolClient {
   ): Promise<void> {
     const fields: Record<string, string> = { runnerToken, jobToken: job.jobToken };
     for (const [k, v] of Object.entries(payload)) fields[`payload[${k}]`] = String(v);
-    await this.multipart('success', `/jobs/${encodeURIComponent(job.uuid)}/success`, fields, files);
+    try {
+      await this.multipart('success', `/jobs/${encodeURIComponent(job.uuid)}/success`, fields, files);
+    } catch (err) {
+      if (files.some((f) => f.ready)) this.brokenUploads.add(job.uuid);
+      throw err;
+    }
   }
 
   /** POSTs {runnerToken, jobToken} to an input URL, following redirects, and streams the body to `dest`. */
