@@ -124,10 +124,12 @@ async function direct(c: CaseName, clip: string, dir: string): Promise<number> {
     });
   } else {
     for (const res of LADDER) {
-      await hlsProcessor.process(ctx(`bench-hls-${res}`, 'vod-hls-transcoding'), {
+      const result = await hlsProcessor.process(ctx(`bench-hls-${res}`, 'vod-hls-transcoding'), {
         input: { videoFileUrl: '/in', separatedAudioFileUrl: [] },
         output: { resolution: res, fps: renditionFps(res, FPS), separatedAudio: false },
       });
+      // The HLS processor returns while ffmpeg still writes (its upload streams): wait for the files.
+      for (const f of result.files) await f.ready;
     }
   }
   const ms = performance.now() - started;
