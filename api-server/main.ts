@@ -50,6 +50,8 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   const consoleFeed = createFeed(store, config, log, (r) => sockets.isConnected(r)); // read only once sockets exist
   const app = createApp({ kc, config, store, auth, writer, storage, log, isReady: () => ready && !stopping, onRunnerRemoved, consoleFeed });
   const server = createServer(app);
+  // Results stream in as long as their upload (or, for our runner, their encoding) lasts: no 5 min cap.
+  server.requestTimeout = 0;
   const sockets = new RunnerSockets(server, auth, log);
   store.onTaskPending(() => sockets.availableJobs());
   taskStateGauge(() => {

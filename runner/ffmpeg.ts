@@ -45,12 +45,21 @@ function abortError(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason ?? 'aborted'));
 }
 
+/** `HH:MM:SS.cc` → seconds; undefined for N/A or zero. */
+export function clockSeconds(clock: string | undefined): number | undefined {
+  const m = /^(\d+):(\d\d):(\d\d(?:\.\d+)?)$/.exec(clock?.trim() ?? '');
+  const s = m ? Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) : 0;
+  return s > 0 ? s : undefined;
+}
+
 /** Runs `cmd` (its output already set); resolves when ffmpeg exits 0. */
 export function runCommand(cmd: FfmpegCommand, opts: RunOptions): Promise<void> {
   const { signal, logger } = opts;
   if (signal.aborted) return Promise.reject(abortError(signal));
   if (opts.settings.threads > 0) cmd.outputOptions('-threads', String(opts.settings.threads));
   const tail: string[] = [];
+  // Without an expected duration, the input's (ffmpeg prints it as it opens the input) gives the percentage.
+  let totalSec = opts.totalSec;
   return new Promise<void>((resolve, reject) => {
     let started = false;
     let guard: OrphanGuard | undefined;
@@ -67,10 +76,13 @@ export function runCommand(cmd: FfmpegCommand, opts: RunOptions): Promise<void> 
         logger.debug({ step: opts.label, command: line }, 'ffmpeg started');
         if (signal.aborted) cmd.kill('SIGKILL');
       })
+      .on('codecData', (data: { duration?: string }) => {
+        totalSec ??= clockSeconds(data.duration);
+      })
       .on('stderr', (line: string) => {
         const t = parseProgressLine(line);
         if (t !== undefined) {
-          const p = percentOf(t, opts.totalSec);
+          const p = percentOf(t, totalSec);
           if (p !== undefined) opts.onProgress?.(p);
           return;
         }

@@ -6,6 +6,7 @@ import type { FfmpegCommand } from 'fluent-ffmpeg';
 import { errorInfo, type Logger } from '../lib/log.js';
 import type { RunnerJobType } from '../lib/schema/runner-jobs.js';
 import { runCommand, type FfmpegSettings } from './ffmpeg.js';
+import { openInput } from './input.js';
 import { PROCESSORS } from './processors/index.js';
 import { assertStrictPayload } from './peertube-strict.js';
 import type { JobContext, ProcessorResult } from './processors/types.js';
@@ -73,6 +74,8 @@ function isTransient(err: unknown): boolean {
 
 export class JobExecution {
   private readonly controller = new AbortController();
+  /** Aborted when a streamed input's download fails (ffmpeg stops with that error) or the job ends. */
+  private readonly inputs = new AbortController();
   private readonly dir: string;
   private readonly logger: Logger;
   private progress = 0;
@@ -112,6 +115,7 @@ export class JobExecution {
       clearInterval(timer);
       return await this.fail(err);
     } finally {
+      this.inputs.abort(new Error('job ended')); // downloads still running (ffmpeg failed early) stop here
       rmSync(this.dir, { recursive: true, force: true });
     }
   }
@@ -202,6 +206,7 @@ export class JobExecution {
   private context(): JobContext {
     const { client, runnerToken, settings } = this.deps;
     const signal = this.controller.signal;
+    const ffmpegSignal = AbortSignal.any([signal, this.inputs.signal]);
     const steps = new StepProgress((p) => (this.progress = p));
     return {
       job: this.job,
@@ -216,11 +221,21 @@ export class JobExecution {
         this.logger.debug({ url, ms: Date.now() - t }, 'input downloaded');
         return withImageExtension(dest);
       },
+      openInput: async (url, name) => {
+        const dest = join(this.dir, name);
+        const downloadSignal = AbortSignal.any([signal, this.inputs.signal]);
+        const body = await client.openDownload(runnerToken, this.job, url, downloadSignal);
+        const input = await openInput(body, dest, downloadSignal, (err) =>
+          this.inputs.abort(new Error(`input download failed: ${err.message}`)),
+        );
+        this.logger.info({ url, streaming: input.streaming, why: input.why }, 'input opened');
+        return input;
+      },
       ffmpeg: (cmd: FfmpegCommand, label: string, totalSec: number | undefined, step = { index: 0, count: 1 }) =>
         runCommand(cmd, {
           label,
           settings,
-          signal,
+          signal: ffmpegSignal,
           logger: this.logger,
           ...(totalSec !== undefined ? { totalSec } : {}),
           onProgress: (p) => steps.step(step.index, step.count, p),

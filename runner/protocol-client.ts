@@ -9,6 +9,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Type } from '@sinclair/typebox';
 import { validator } from '../lib/validate.js';
 import { contentTypeOf } from '../lib/media/content-type.js';
+import { StreamedUploadMismatch, streamingForm } from './upload.js';
 
 export const RUNNER_VERSION = '0.1.0';
 
@@ -75,6 +76,10 @@ export interface UploadFile {
   /** Name sent in the part's filename; default: the file's base name. */
   filename?: string;
   contentType?: string;
+  /** The file is still being made: it is sent once this resolves; rejecting fails the upload with its reason. */
+  ready?: Promise<void>;
+  /** With `ready`: the file is written front to back and is sent while it grows (runner/upload.ts). */
+  growing?: boolean;
 }
 
 const API_TIMEOUT_MS = 30_000;
@@ -88,7 +93,24 @@ export function truncate(text: string, max = MAX_TEXT): string {
 }
 
 export class ProtocolClient {
+  /** Jobs whose streamed success broke mid-way: the server puts them back from COMPLETING a moment later. */
+  private readonly brokenUploads = new Set<string>();
+
   constructor(readonly baseUrl: string) {}
+
+  /** error/abort right after a broken streamed success: retry not_processing until the server has reverted the task. */
+  private async afterBrokenUpload(job: AcceptedJob, call: () => Promise<unknown>): Promise<void> {
+    const retries = this.brokenUploads.delete(job.uuid) ? 10 : 0;
+    for (let i = 0; ; i++) {
+      try {
+        await call();
+        return;
+      } catch (err) {
+        if (i >= retries || !(err instanceof ProtocolError && err.code === CODES.NOT_PROCESSING)) throw err;
+        await new Promise((res) => setTimeout(res, 200));
+      }
+    }
+  }
 
   private url(path: string): string {
     return `${this.baseUrl}/api/v1/runners${path}`;
@@ -147,6 +169,7 @@ export class ProtocolClient {
     files: UploadFile[],
     signal?: AbortSignal,
   ): Promise<void> {
+    if (files.some((f) => f.ready)) return this.streamingMultipart(endpoint, path, fields, files, signal);
     const form = new FormData();
     for (const [k, v] of Object.entries(fields)) form.append(k, v);
     for (const f of files) {
@@ -161,6 +184,42 @@ export class ProtocolClient {
       files.length ? TRANSFER_TIMEOUT_MS : API_TIMEOUT_MS,
       signal,
     );
+    if (res.status !== 204) return this.fail(endpoint, res);
+    await res.body?.cancel();
+  }
+
+  /** Multipart sent as a stream: files still being made go out as they are written or once ready. */
+  private async streamingMultipart(
+    endpoint: string,
+    path: string,
+    fields: Record<string, string>,
+    files: UploadFile[],
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const parts = files.map((f) => ({ ...f, ready: f.ready ?? Promise.resolve(), growing: f.growing === true }));
+    const form = streamingForm(fields, parts);
+    let res: Response;
+    try {
+      res = await this.send(
+        endpoint,
+        this.url(path),
+        // duplex: a streamed request body (undici); no content-length, the body is chunked.
+        {
+          method: 'POST',
+          headers: { 'content-type': form.contentType },
+          body: form.body as unknown as RequestInit['body'],
+          duplex: 'half',
+        } as RequestInit,
+        TRANSFER_TIMEOUT_MS,
+        signal,
+      );
+    } catch (err) {
+      // A file that could not be made (ffmpeg failed) is the real cause, not the broken request.
+      for (const r of await Promise.allSettled(parts.map((p) => p.ready))) if (r.status === 'rejected') throw r.reason;
+      const failure = form.failure();
+      if (failure instanceof StreamedUploadMismatch) throw failure;
+      throw err;
+    }
     if (res.status !== 204) return this.fail(endpoint, res);
     await res.body?.cancel();
   }
@@ -191,20 +250,24 @@ export class ProtocolClient {
   }
 
   async abort(runnerToken: string, job: AcceptedJob, reason: string): Promise<void> {
-    await this.json(
-      'abort',
-      `/jobs/${encodeURIComponent(job.uuid)}/abort`,
-      { runnerToken, jobToken: job.jobToken, reason: truncate(reason) },
-      204,
+    await this.afterBrokenUpload(job, () =>
+      this.json(
+        'abort',
+        `/jobs/${encodeURIComponent(job.uuid)}/abort`,
+        { runnerToken, jobToken: job.jobToken, reason: truncate(reason) },
+        204,
+      ),
     );
   }
 
   async error(runnerToken: string, job: AcceptedJob, message: string): Promise<void> {
-    await this.json(
-      'error',
-      `/jobs/${encodeURIComponent(job.uuid)}/error`,
-      { runnerToken, jobToken: job.jobToken, message: truncate(message) },
-      204,
+    await this.afterBrokenUpload(job, () =>
+      this.json(
+        'error',
+        `/jobs/${encodeURIComponent(job.uuid)}/error`,
+        { runnerToken, jobToken: job.jobToken, message: truncate(message) },
+        204,
+      ),
     );
   }
 
@@ -223,11 +286,22 @@ export class ProtocolClient {
   ): Promise<void> {
     const fields: Record<string, string> = { runnerToken, jobToken: job.jobToken };
     for (const [k, v] of Object.entries(payload)) fields[`payload[${k}]`] = String(v);
-    await this.multipart('success', `/jobs/${encodeURIComponent(job.uuid)}/success`, fields, files);
+    try {
+      await this.multipart('success', `/jobs/${encodeURIComponent(job.uuid)}/success`, fields, files);
+    } catch (err) {
+      if (files.some((f) => f.ready)) this.brokenUploads.add(job.uuid);
+      throw err;
+    }
   }
 
   /** POSTs {runnerToken, jobToken} to an input URL, following redirects, and streams the body to `dest`. */
   async download(runnerToken: string, job: AcceptedJob, url: string, dest: string, signal?: AbortSignal): Promise<void> {
+    const body = await this.openDownload(runnerToken, job, url, signal);
+    await pipeline(body, createWriteStream(dest), signal ? { signal } : {});
+  }
+
+  /** Same request as `download`; resolves with the response body once the server has answered 2xx. */
+  async openDownload(runnerToken: string, job: AcceptedJob, url: string, signal?: AbortSignal): Promise<Readable> {
     const endpoint = `download ${url}`;
     const res = await this.send(
       endpoint,
@@ -242,6 +316,6 @@ export class ProtocolClient {
       signal,
     );
     if (!res.ok || !res.body) return this.fail(endpoint, res);
-    await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), createWriteStream(dest), signal ? { signal } : {});
+    return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
   }
 }

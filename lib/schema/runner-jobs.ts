@@ -84,13 +84,26 @@ export const CtWatermark = Type.Object({
   y: Type.Integer(),
 });
 
+/**
+ * What the operator's probe found about the input, so our runner does not probe it again. Optional:
+ * a payload without it (older operator) makes the runner probe the input itself.
+ */
+export const CtInputMedia = Type.Object({
+  durationSec: Type.Number({ minimum: 0 }),
+  hasVideo: Type.Boolean(),
+  hasAudio: Type.Boolean(),
+  width: Type.Optional(Type.Integer({ minimum: 1 })),
+  height: Type.Optional(Type.Integer({ minimum: 1 })),
+  fps: Type.Optional(Type.Number({ minimum: 0 })),
+});
+
 export const CtVideoPayload = Type.Object({
-  input: Type.Object({ videoFileUrl: Url, hasAudio: Type.Boolean() }),
+  input: Type.Object({ videoFileUrl: Url, hasAudio: Type.Boolean(), media: Type.Optional(CtInputMedia) }),
   output: Type.Object({ encoding: CtEncoding, watermark: Type.Optional(CtWatermark), fileName: Type.String() }),
 });
 
 export const CtThumbnailsPayload = Type.Object({
-  input: Type.Object({ videoFileUrl: Url }),
+  input: Type.Object({ videoFileUrl: Url, media: Type.Optional(CtInputMedia) }),
   output: Type.Object({
     mode: Type.Union([Type.Literal('snapshot'), Type.Literal('intervals')]),
     width: Type.Integer({ minimum: 1 }),
@@ -103,7 +116,7 @@ export const CtThumbnailsPayload = Type.Object({
 });
 
 export const CtAudioPayload = Type.Object({
-  input: Type.Object({ videoFileUrl: Url }),
+  input: Type.Object({ videoFileUrl: Url, media: Type.Optional(CtInputMedia) }),
   output: Type.Object({ audioCodec: Type.String(), audioBitrate: Type.String(), container: Type.String(), fileName: Type.String() }),
 });
 
@@ -113,6 +126,7 @@ export type AudioMergePayload = Static<typeof AudioMergePayload>;
 export type StudioPayload = Static<typeof StudioPayload>;
 export type StudioTask = Static<typeof StudioTask>;
 export type CtEncoding = Static<typeof CtEncoding>;
+export type CtInputMedia = Static<typeof CtInputMedia>;
 export type CtVideoPayload = Static<typeof CtVideoPayload>;
 export type CtThumbnailsPayload = Static<typeof CtThumbnailsPayload>;
 export type CtAudioPayload = Static<typeof CtAudioPayload>;

@@ -7,6 +7,7 @@ import { TaskState } from '../../lib/schema/transcode-job.js';
 import type {
   AudioMergePayload,
   CtAudioPayload,
+  CtInputMedia,
   CtThumbnailsPayload,
   CtVideoPayload,
   HlsPayload,
@@ -89,6 +90,18 @@ export function previewKey(outputKey: string): string {
   return joinKey(dir, `${stem}-preview.jpg`);
 }
 
+/** The probe as our runner needs it (ct-* payloads): it then does not probe the input again. */
+export function inputMedia(probe: ProbeInfo): CtInputMedia {
+  const v = probe.video;
+  return {
+    durationSec: probe.duration,
+    hasVideo: v !== undefined,
+    hasAudio: probe.audio !== undefined,
+    ...(v ? { width: v.width, height: v.height } : {}),
+    ...(v && v.fps > 0 ? { fps: v.fps } : {}),
+  };
+}
+
 /**
  * Plans every output of the job. The preview image an audio-only VIDEO output needs (audio merge)
  * comes from `previewRef`; without one such outputs fail.
@@ -160,7 +173,11 @@ export function planJob(ctx: PlanContext, previewRef?: S3Ref): Plan {
               };
             }
             const payload: CtVideoPayload = {
-              input: { videoFileUrl: inputPath(uuid, videoUuid, 'max-quality'), hasAudio: probe.audio !== undefined },
+              input: {
+                videoFileUrl: inputPath(uuid, videoUuid, 'max-quality'),
+                hasAudio: probe.audio !== undefined,
+                media: inputMedia(probe),
+              },
               output: { encoding: enc.value, ...(watermark ? { watermark } : {}), fileName: splitKey(key).base },
             };
             tasks.push(
@@ -225,7 +242,7 @@ export function planJob(ctx: PlanContext, previewRef?: S3Ref): Plan {
           const uuid = ctx.newUuid();
           const { dir, base } = splitKey(key);
           const payload: CtThumbnailsPayload = {
-            input: { videoFileUrl: inputPath(uuid, videoUuid, 'max-quality') },
+            input: { videoFileUrl: inputPath(uuid, videoUuid, 'max-quality'), media: inputMedia(probe) },
             output: { mode, width: size.width, height: size.height, snapshotSec, intervals: spec.intervals ?? 10, fileName: base },
           };
           tasks.push(
@@ -239,7 +256,7 @@ export function planJob(ctx: PlanContext, previewRef?: S3Ref): Plan {
           if (!audio.ok) throw new OutputFailure(audio.reason, audio.details);
           const uuid = ctx.newUuid();
           const payload: CtAudioPayload = {
-            input: { videoFileUrl: inputPath(uuid, videoUuid, 'max-quality') },
+            input: { videoFileUrl: inputPath(uuid, videoUuid, 'max-quality'), media: inputMedia(probe) },
             output: { ...audio.value, fileName: splitKey(key).base },
           };
           tasks.push(

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CtThumbnailsPayload } from '../../lib/schema/runner-jobs.js';
 import { validator } from '../../lib/validate.js';
 import { newCommand } from '../ffmpeg.js';
-import { probeMedia } from '../probe.js';
+import { inputInfo } from '../input.js';
 import { addInput, addOutputOptions, assertOutput, safeFileName, splitName } from './common.js';
 import type { Processor } from './types.js';
 
@@ -15,8 +15,8 @@ export const ctThumbnailsProcessor: Processor<CtThumbnailsPayload> = {
   async process(ctx, p) {
     const o = p.output;
     const fileName = safeFileName(o.fileName, 'output fileName');
-    const input = await ctx.download(p.input.videoFileUrl, 'input');
-    const info = await probeMedia(input);
+    const input = await ctx.openInput(p.input.videoFileUrl, 'input');
+    const info = await inputInfo(input, p.input.media);
     if (!info.hasVideo) throw new Error('the input has no video stream');
     // Thumbnails go to their own directory so listing the results never picks up inputs.
     const outDir = join(ctx.dir, 'thumbs');
@@ -29,19 +29,21 @@ export const ctThumbnailsProcessor: Processor<CtThumbnailsPayload> = {
         throw new Error(`snapshot at ${o.snapshotSec} s is past the end of the input (${info.durationSec.toFixed(2)} s)`);
       }
       const output = join(outDir, fileName);
-      addInput(cmd, input, ['-ss', String(o.snapshotSec)]);
+      addInput(cmd, input.url, [...input.options, '-ss', String(o.snapshotSec)]);
       addOutputOptions(cmd, ['-frames:v', '1', ...image]);
       cmd.output(output);
       await ctx.ffmpeg(cmd, 'snapshot', undefined);
+      await input.complete;
       assertOutput(output, 'snapshot');
       return { files: [{ field: 'payload[imageFiles]', path: output, filename: fileName }] };
     }
 
     const { stem, ext } = splitName(fileName, 'jpg');
-    addInput(cmd, input);
+    addInput(cmd, input.url, input.options);
     addOutputOptions(cmd, ['-vf', `fps=fps=1/${o.intervals}`, '-start_number', '1', ...image]);
     cmd.output(join(outDir, `${stem}%06d.${ext}`));
     await ctx.ffmpeg(cmd, 'interval thumbnails', info.durationSec);
+    await input.complete;
     const pattern = new RegExp(`^${stem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\d{6}\\.${ext.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
     const files = readdirSync(outDir)
       .filter((f) => pattern.test(f))

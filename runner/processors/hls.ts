@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { HlsPayload } from '../../lib/schema/runner-jobs.js';
 import { validator } from '../../lib/validate.js';
 import { newCommand } from '../ffmpeg.js';
-import { probeMedia } from '../probe.js';
 import { AAC_OPTIONS, addInput, addOutputOptions, assertOutput, fpsFilter, h264Options, scaleToHeight } from './common.js';
 import type { Processor } from './types.js';
 
@@ -14,55 +13,55 @@ export function hlsFileNames(uuid: string, resolution: number): { playlist: stri
   return { playlist: `${uuid}-${resolution}.m3u8`, video: `${uuid}-${resolution}-fragmented.mp4` };
 }
 
+/** ffmpeg output options of one rendition (input 0 the video, input 1 the separated audio if any). */
+export function hlsOutputOptions(res: number, fps: number, separatedAudio: boolean, audioInput: boolean, videoFile: string): string[] {
+  const audioMap = ['-map', audioInput ? '1:a:0?' : '0:a:0?', ...AAC_OPTIONS];
+  const o: string[] = [];
+  if (res === 0) {
+    o.push('-vn', ...audioMap);
+  } else {
+    o.push('-map', '0:v:0', '-vf', scaleToHeight(res) + fpsFilter(fps), ...h264Options(fps));
+    // separatedAudio: the audio has its own (resolution 0) playlist, renditions carry video only.
+    if (separatedAudio) o.push('-an');
+    else o.push(...audioMap);
+  }
+  o.push(
+    ...['-f', 'hls', '-hls_time', '4', '-hls_list_size', '0', '-hls_playlist_type', 'vod'],
+    ...['-hls_segment_type', 'fmp4', '-hls_flags', 'single_file', '-hls_segment_filename', videoFile],
+  );
+  return o;
+}
+
 export const hlsProcessor: Processor<HlsPayload> = {
   type: 'vod-hls-transcoding',
   payload: validator(HlsPayload, 'vod-hls-transcoding payload'),
   async process(ctx, p) {
-    const input = await ctx.download(p.input.videoFileUrl, 'input');
     const audioUrl = p.input.separatedAudioFileUrl[0];
     const audio = audioUrl ? await ctx.download(audioUrl, 'input-audio') : undefined;
-    const info = await probeMedia(input);
+    // No probe: the progress percentage uses the duration ffmpeg prints as it opens the input.
+    const input = await ctx.openInput(p.input.videoFileUrl, 'input');
     const res = p.output.resolution;
     const names = hlsFileNames(randomUUID(), res);
     const playlist = join(ctx.dir, names.playlist);
     const video = join(ctx.dir, names.video);
 
     const cmd = newCommand(ctx.settings);
-    addInput(cmd, input);
+    addInput(cmd, input.url, input.options);
     if (audio) addInput(cmd, audio);
-    const audioMap = ['-map', audio ? '1:a:0?' : '0:a:0?', ...AAC_OPTIONS];
-    if (res === 0) {
-      addOutputOptions(cmd, ['-vn', ...audioMap]);
-    } else {
-      addOutputOptions(cmd, ['-map', '0:v:0', '-vf', scaleToHeight(res) + fpsFilter(p.output.fps), ...h264Options(p.output.fps)]);
-      // separatedAudio: the audio has its own (resolution 0) playlist, renditions carry video only.
-      if (p.output.separatedAudio) addOutputOptions(cmd, ['-an']);
-      else addOutputOptions(cmd, audioMap);
-    }
-    addOutputOptions(cmd, [
-      '-f',
-      'hls',
-      '-hls_time',
-      '4',
-      '-hls_list_size',
-      '0',
-      '-hls_playlist_type',
-      'vod',
-      '-hls_segment_type',
-      'fmp4',
-      '-hls_flags',
-      'single_file',
-      '-hls_segment_filename',
-      video,
-    ]);
+    addOutputOptions(cmd, hlsOutputOptions(res, p.output.fps, p.output.separatedAudio, audio !== undefined, video));
     cmd.output(playlist);
-    await ctx.ffmpeg(cmd, 'hls', info.durationSec);
-    assertOutput(video, 'hls');
-    assertOutput(playlist, 'hls');
+    const done = ctx.ffmpeg(cmd, 'hls', undefined).then(async () => {
+      await input.complete;
+      assertOutput(video, 'hls');
+      assertOutput(playlist, 'hls');
+    });
+    // The upload observes `done`; this handler only keeps a failure before the upload starts from going unhandled.
+    done.catch(() => undefined);
+    // Returned while ffmpeg runs: the fMP4 is uploaded as it is written, the playlist once it is final.
     return {
       files: [
-        { field: 'payload[videoFile]', path: video, filename: names.video },
-        { field: 'payload[resolutionPlaylistFile]', path: playlist, filename: names.playlist },
+        { field: 'payload[videoFile]', path: video, filename: names.video, ready: done, growing: true },
+        { field: 'payload[resolutionPlaylistFile]', path: playlist, filename: names.playlist, ready: done },
       ],
     };
   },

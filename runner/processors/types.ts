@@ -4,6 +4,7 @@ import type { Logger } from '../../lib/log.js';
 import type { Validator } from '../../lib/validate.js';
 import type { RunnerJobType } from '../../lib/schema/runner-jobs.js';
 import type { FfmpegSettings } from '../ffmpeg.js';
+import type { OpenedInput } from '../input.js';
 import type { AcceptedJob, UploadFile } from '../protocol-client.js';
 
 export interface JobContext {
@@ -16,6 +17,11 @@ export interface JobContext {
   settings: FfmpegSettings;
   /** Downloads an input URL into the job dir; images get their extension from their content. */
   download(url: string, name: string): Promise<string>;
+  /**
+   * Opens the main input so ffmpeg can read it while it downloads (runner/input.ts); falls back to
+   * downloading it completely first when its layout needs seeking.
+   */
+  openInput(url: string, name: string): Promise<OpenedInput>;
   /** Runs ffmpeg as step `step.index` of `step.count` (progress is spread over the steps). */
   ffmpeg(cmd: FfmpegCommand, label: string, totalSec: number | undefined, step?: { index: number; count: number }): Promise<void>;
 }

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { WebVideoPayload } from '../../lib/schema/runner-jobs.js';
 import { validator } from '../../lib/validate.js';
 import { newCommand } from '../ffmpeg.js';
-import { probeMedia } from '../probe.js';
 import { AAC_OPTIONS, addInput, addOutputOptions, assertOutput, fpsFilter, h264Options, scaleToHeight } from './common.js';
 import type { Processor } from './types.js';
 
@@ -12,14 +11,14 @@ export const webVideoProcessor: Processor<WebVideoPayload> = {
   type: 'vod-web-video-transcoding',
   payload: validator(WebVideoPayload, 'vod-web-video-transcoding payload'),
   async process(ctx, p) {
-    const input = await ctx.download(p.input.videoFileUrl, 'input');
     const audioUrl = p.input.separatedAudioFileUrl[0];
     const audio = audioUrl ? await ctx.download(audioUrl, 'input-audio') : undefined;
-    const info = await probeMedia(input);
+    // No probe: the progress percentage uses the duration ffmpeg prints as it opens the input.
+    const input = await ctx.openInput(p.input.videoFileUrl, 'input');
     const output = join(ctx.dir, `${ctx.job.uuid}-${p.output.resolution}.mp4`);
 
     const cmd = newCommand(ctx.settings);
-    addInput(cmd, input);
+    addInput(cmd, input.url, input.options);
     if (audio) addInput(cmd, audio);
     const audioMap = audio ? '1:a:0?' : '0:a:0?';
     if (p.output.resolution === 0) {
@@ -38,7 +37,8 @@ export const webVideoProcessor: Processor<WebVideoPayload> = {
     }
     addOutputOptions(cmd, ['-movflags', '+faststart', '-f', 'mp4']);
     cmd.output(output);
-    await ctx.ffmpeg(cmd, 'web video', info.durationSec);
+    await ctx.ffmpeg(cmd, 'web video', undefined);
+    await input.complete;
     assertOutput(output, 'web video');
     return { files: [{ field: 'payload[videoFile]', path: output }] };
   },

@@ -1,9 +1,10 @@
 // Every processor, run through the real JobExecution and real ffmpeg on small generated clips; the
 // outputs are checked with ffprobe. The HTTP side is replaced by a local client (files on disk),
 // the protocol itself is covered by runner-protocol.test.ts.
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { createLogger } from '../../../lib/log.js';
 import { JobExecution } from '../../../runner/job-execution.js';
 import { ProtocolClient, type AcceptedJob, type UploadFile } from '../../../runner/protocol-client.js';
@@ -34,6 +35,11 @@ class LocalClient extends ProtocolClient {
     if (!src) throw new Error(`no such input ${url}`);
     copyFileSync(src, dest);
   }
+  override async openDownload(_t: string, _j: AcceptedJob, url: string): Promise<Readable> {
+    const src = this.inputs[url];
+    if (!src) throw new Error(`no such input ${url}`);
+    return createReadStream(src);
+  }
   override async update(_t: string, _j: AcceptedJob, progress: number | undefined): Promise<void> {
     this.rec.updates.push(progress);
   }
@@ -44,6 +50,7 @@ class LocalClient extends ProtocolClient {
     files: UploadFile[],
   ): Promise<void> {
     mkdirSync(this.outDir, { recursive: true });
+    for (const f of files) await f.ready; // files still being made (HLS) are complete once ready
     this.rec.success = {
       payload,
       files: files.map((f) => {
