@@ -19,6 +19,8 @@ import {
   type TestClient,
 } from './harness.js';
 import { waitFor } from '../../env/process.js';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { awsClients } from '../client/operator.js';
 import { LABEL_CLIENT, LABEL_JOB_ID } from '../../../lib/kube/resources.js';
 import { jobName } from '../../../lib/ct/naming.js';
 import type { TranscodeJob } from '../../../lib/schema/transcode-job.js';
@@ -261,8 +263,16 @@ test('malformed messages → COMMAND_REJECTED with a precise reason; the other c
       jobId: 'x',
     },
   ];
+  // Real SQS refuses bodies over 256 KiB at SendMessage, and so does every client of ours
+  // (lib/aws/limits.ts); moto does not, so a plain client still gets one to the listener's own guard.
+  const unguarded = awsClients(h.info).sqs;
   for (const c of cases) {
-    await a.ct.sendRaw(c.body);
+    if (c.reason === 'MESSAGE_TOO_LARGE') {
+      await expect(a.ct.sendRaw(c.body)).rejects.toThrow(/would be refused by AWS: message is \d+ bytes \(limit 262144\)/);
+      await unguarded.send(new SendMessageCommand({ QueueUrl: a.inputUrl, MessageBody: c.body }));
+    } else {
+      await a.ct.sendRaw(c.body);
+    }
     const r = await reply(a, 'COMMAND_REJECTED');
     expect({ reason: r.data.reason, details: r.data.details }).toEqual({ reason: c.reason, details: expect.stringMatching(c.details) });
     expect(r.data.message_id).toBeDefined();
