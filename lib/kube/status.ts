@@ -9,8 +9,6 @@ import { crsOf } from './crs.js';
 import type { KubeObject } from './object.js';
 import { KINDS, type KindName, type ResourceType } from './resources.js';
 
-export type { KubeObject } from './object.js';
-
 export class ConflictError extends Error {
   constructor(what: string, attempts: number) {
     super(`${what}: still conflicting after ${attempts} attempts`);

@@ -2,7 +2,8 @@
 // layer it builds on (informer, cache, object keys, status writer, typed client) is lib/kube/.
 export type { Controller, ReconcileResult, Watch } from './controller.js';
 export type { Runnable, RuntimeContext } from './manager.js';
-export { Manager, resourceOf } from './manager.js';
+export { Manager } from './manager.js';
+export { resourceOf } from '../../lib/kube/resources.js';
 export type { CacheReader, ListOptions } from '../../lib/kube/cache.js';
 export type { KubeObject, ObjectKey } from '../../lib/kube/object.js';
 export { objectKey, splitKey } from '../../lib/kube/object.js';

@@ -59,8 +59,6 @@ export interface ManagerOptions {
   stopTimeoutMs?: number;
 }
 
-export { resourceOf };
-
 export class Manager {
   readonly context: RuntimeContext;
   private readonly informers = new Map<KindName, Informer<KubeObject>>();
