@@ -1,4 +1,4 @@
-// HTTP plumbing to the apiserver shared by the whole operator process.
+// HTTP plumbing to the apiserver, shared by every process that talks to it (operator, api-server).
 //
 // @kubernetes/client-node 1.4 builds a brand-new https.Agent for every request (config.js createAgent),
 // so connections are never reused and long-running processes churn sockets (kubernetes-client/javascript

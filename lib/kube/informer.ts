@@ -7,17 +7,12 @@
 //   connection never leaves us deaf; a full re-list runs every `resyncMs` regardless and tells handlers
 //   about every object again (level-based controllers then re-check the world).
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Logger } from '../../lib/log.js';
-import { errorInfo } from '../../lib/log.js';
-import { getJson, streamWatch, KubeHttpError, type WatchEvent } from './kube-http.js';
-import { ObjectCache, type KubeObject } from './cache.js';
-
-export interface ResourceType {
-  group: string; // '' for the core group
-  version: string;
-  plural: string;
-  kind: string;
-}
+import type { Logger } from '../log.js';
+import { errorInfo } from '../log.js';
+import { getJson, streamWatch, KubeHttpError, type WatchEvent } from './http.js';
+import { ObjectCache } from './cache.js';
+import type { KubeObject } from './object.js';
+import type { ResourceType } from './resources.js';
 
 export type InformerHandler<T extends KubeObject> = {
   /** Added, updated, or seen again by a periodic re-list (old = previous version, if any). */
