@@ -16,10 +16,10 @@ export const STATUS_BUDGET_BYTES = 1024 * 1024;
 
 /** Rough worst-case JSON bytes of one task in status, beside its keys (payload, placement, swf, timestamps). */
 const TASK_OVERHEAD_BYTES = 2500;
-/** Keys (or URLs embedding a key) one task may carry: placement, payload, result (inline keys). */
-const TASK_KEY_SLOTS = 4 + INLINE_KEYS;
+/** Keys (or URLs embedding a key) one task carries beside its result keys: placement, payload. */
+const TASK_KEY_SLOTS = 4;
 const OUTPUT_OVERHEAD_BYTES = 600;
-const OUTPUT_KEY_SLOTS = 2 + INLINE_KEYS;
+const OUTPUT_KEY_SLOTS = 2;
 /** Fixed part of a status: conditions, probe, workflow, published message keys. */
 const JOB_OVERHEAD_BYTES = 16 * 1024;
 
@@ -68,13 +68,26 @@ function tasksOf(output: JobDescription['outputs'][number]): number {
   return output.output_type === 'HLS' ? Math.max(output.resolutions?.length ?? 0, 8) : 2;
 }
 
+/**
+ * Result keys status may list inline for one output: a single object for VIDEO, AUDIO and snapshot
+ * THUMB; up to INLINE_KEYS (then a manifest) for interval THUMB, HLS and G2-style `.m3u8` VIDEO.
+ */
+function resultKeysOf(output: JobDescription['outputs'][number]): number {
+  const many =
+    output.output_type === 'HLS' ||
+    (output.output_type === 'THUMB' && output.mode === 'intervals') ||
+    output.output_file.toLowerCase().endsWith('.m3u8');
+  return many ? INLINE_KEYS : 1;
+}
+
 /** Worst-case bytes of a job's object (spec + status) once every output is done. */
 export function worstCaseJobBytes(job: JobDescription): number {
   let bytes = JOB_OVERHEAD_BYTES + 2 * Buffer.byteLength(JSON.stringify(job));
   for (const o of job.outputs) {
     const keyBytes = Buffer.byteLength(o.output_file) + 64;
-    bytes += OUTPUT_OVERHEAD_BYTES + OUTPUT_KEY_SLOTS * keyBytes;
-    bytes += tasksOf(o) * (TASK_OVERHEAD_BYTES + TASK_KEY_SLOTS * keyBytes);
+    const results = resultKeysOf(o);
+    bytes += OUTPUT_OVERHEAD_BYTES + (OUTPUT_KEY_SLOTS + results) * keyBytes;
+    bytes += tasksOf(o) * (TASK_OVERHEAD_BYTES + (TASK_KEY_SLOTS + results) * keyBytes);
   }
   return bytes;
 }
@@ -82,7 +95,7 @@ export function worstCaseJobBytes(job: JobDescription): number {
 /** Worst-case bytes of the job-end message (JOB_COMPLETED lists every output with its inline keys). */
 export function worstCaseEndMessageBytes(job: JobDescription): number {
   let bytes = 4096;
-  for (const o of job.outputs) bytes += 400 + (INLINE_KEYS + 2) * (Buffer.byteLength(o.output_file) + 80);
+  for (const o of job.outputs) bytes += 400 + (resultKeysOf(o) + 2) * (Buffer.byteLength(o.output_file) + 80);
   return bytes;
 }
 

@@ -1,4 +1,4 @@
-// Real AWS limits that moto does not enforce (lib/aws/limits.ts): a ~218 KB job description (100
+// Real AWS limits that moto does not enforce (lib/aws/limits.ts): an ~87 KB job description (40
 // VIDEO outputs with 1 KiB keys and watermarks) is planned, its SWF execution started with an input of
 // at most 32,768 characters that references the TranscodeJob, every activity scheduled within its
 // limit, and the job still ends (canceled here) with its workflow closed.
@@ -18,10 +18,10 @@ afterAll(async () => {
   await h?.close();
 });
 
-test('a 218 KB job description works and the SWF input sent is at most 32,768 characters', async () => {
+test('an 87 KB job description (40 outputs, the most 1 KiB keys admission lets through) works and the SWF input sent is at most 32,768 characters', async () => {
   const dir = 'long-directory-name/'.repeat(50).slice(0, 990);
   await h.s3.send(new PutObjectCommand({ Bucket: h.inBucket, Key: `${dir}/wm.png`, Body: Buffer.from('png bytes') }));
-  const outputs = Array.from({ length: 100 }, (_, i) => ({
+  const outputs = Array.from({ length: 40 }, (_, i) => ({
     output_type: 'VIDEO' as const,
     preset: '360p-16.9-generic',
     output_file: `/${dir}/v${i}.mp4`,
@@ -30,11 +30,11 @@ test('a 218 KB job description works and the SWF input sent is at most 32,768 ch
   await h.createJob('big', outputs);
   const job = await h.runner.waitJob(
     'big',
-    'Running with 100 tasks and 100 activities scheduled',
-    (j) => j.status?.phase === 'Running' && (j.status.tasks ?? []).filter((t) => t.swf?.scheduled).length === 100,
+    'Running with 40 tasks and 40 activities scheduled',
+    (j) => j.status?.phase === 'Running' && (j.status.tasks ?? []).filter((t) => t.swf?.scheduled).length === 40,
     180_000,
   );
-  expect(JSON.stringify(job.spec.job).length).toBeGreaterThan(200_000);
+  expect(JSON.stringify(job.spec.job).length).toBeGreaterThan(80_000);
 
   const events = await h.history(job);
   const started = events.find((e) => e.eventType === 'WorkflowExecutionStarted')!;
@@ -44,11 +44,11 @@ test('a 218 KB job description works and the SWF input sent is at most 32,768 ch
     type: 'START_JOB',
     job_id: 'big',
     job: { namespace: h.ns, name: 'big' },
-    data: { outputs: 100 },
+    data: { outputs: 40 },
     data_ref: `spec.job of TranscodeJob ${h.ns}/big`,
   });
   const scheduled = events.filter((e) => e.eventType === 'ActivityTaskScheduled');
-  expect(scheduled).toHaveLength(100);
+  expect(scheduled).toHaveLength(40);
   for (const e of scheduled) {
     const i = e.activityTaskScheduledEventAttributes!.input!;
     expect(i.length).toBeLessThanOrEqual(SWF_LIMITS.input);

@@ -49,6 +49,17 @@ test('admission: 20 THUMB outputs with long keys fit; 100 HLS outputs with 1000-
   expect(admissionProblem(description(hls))).toMatch(/over the limit of 1024 KiB: split its 100 outputs/);
 });
 
+test('admission counts one result key for single-file outputs: 40 VIDEO outputs with 1 KiB keys fit, 100 do not', () => {
+  const videos = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      output_type: 'VIDEO' as const,
+      preset: '360p-16.9-generic',
+      output_file: `${'v'.repeat(1000)}/${i}.mp4`,
+    }));
+  expect(admissionProblem(description(videos(40)))).toBeUndefined();
+  expect(admissionProblem(description(videos(100)))).toMatch(/split its 100 outputs/);
+});
+
 test('planning: interval thumbnails over MAX_RESULT_FILES frames fail that output with a clear reason', () => {
   const probe: ProbeInfo = { duration: MAX_RESULT_FILES + 5, video: { codec: 'h264', width: 640, height: 360, fps: 25 } };
   let n = 0;
