@@ -47,6 +47,12 @@ export class SqsListener implements Runnable {
   ) {}
 
   async run(signal: AbortSignal): Promise<void> {
+    // A leader that lost and regained the lease runs the same listener again: start from nothing,
+    // or the clients polled before would count as known and never be put back into rotation.
+    this.targets.clear();
+    this.rotation = [];
+    this.inRotation.clear();
+    this.waiters = [];
     await this.clientsSynced();
     this.refresh();
     const workers = Array.from({ length: this.config.pollers }, () => this.worker(signal));

@@ -136,3 +136,24 @@ test('handled messages are deleted, failed ones get a back-off visibility; gone 
   expect(sqs.receives.get('http://sqs/a-in')).toBe(before.get('http://sqs/a-in'));
   expect(sqs.receives.get('http://sqs/b-in')).toBe(before.get('http://sqs/b-in'));
 });
+
+test('run again after a stop (leadership lost and regained in the same process): every client is polled again', async () => {
+  const cache = new FakeCache([client('a'), client('b')]);
+  const sqs = new FakeSqs(20);
+  const handler = { handle: async () => ({ outcome: 'replied' as const }) } as unknown as CommandHandler;
+  const config = { ...sqsConfigFromEnv({}), pollers: 2, clientRefreshMs: 50 };
+  const listener = new SqsListener(sqs as unknown as SQSClient, cache, async () => {}, handler, config, log);
+  const first = new AbortController();
+  const running = listener.run(first.signal);
+  await sleep(300);
+  first.abort();
+  await running;
+  const before = new Map(sqs.receives);
+  expect(before.get('http://sqs/a-in')).toBeGreaterThan(0);
+  const second = new AbortController();
+  const again = listener.run(second.signal);
+  await sleep(1500);
+  second.abort();
+  await again;
+  for (const url of ['http://sqs/a-in', 'http://sqs/b-in']) expect(sqs.receives.get(url)).toBeGreaterThan(before.get(url)!);
+});
