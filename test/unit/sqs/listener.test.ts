@@ -139,20 +139,20 @@ test('handled messages are deleted, failed ones get a back-off visibility; gone 
 
 test('run again after a stop (leadership lost and regained in the same process): every client is polled again', async () => {
   const cache = new FakeCache([client('a'), client('b')]);
-  const sqs = new FakeSqs(20);
+  const sqs = new FakeSqs(1000); // long polls: the stop lands while both are in flight
   const handler = { handle: async () => ({ outcome: 'replied' as const }) } as unknown as CommandHandler;
   const config = { ...sqsConfigFromEnv({}), pollers: 2, clientRefreshMs: 50 };
   const listener = new SqsListener(sqs as unknown as SQSClient, cache, async () => {}, handler, config, log);
   const first = new AbortController();
   const running = listener.run(first.signal);
-  await sleep(300);
+  await sleep(500);
   first.abort();
   await running;
   const before = new Map(sqs.receives);
   expect(before.get('http://sqs/a-in')).toBeGreaterThan(0);
   const second = new AbortController();
   const again = listener.run(second.signal);
-  await sleep(1500);
+  await sleep(2500);
   second.abort();
   await again;
   for (const url of ['http://sqs/a-in', 'http://sqs/b-in']) expect(sqs.receives.get(url)).toBeGreaterThan(before.get(url)!);
