@@ -184,11 +184,12 @@ describe('runner processors (real ffmpeg)', () => {
     expect([p.height, p.hasAudio]).toEqual([144, false]);
   });
 
-  test('vod-audio-merge-transcoding: audio + preview image → mp4 video', async () => {
+  test('vod-audio-merge-transcoding: audio + preview image → mp4 video (strict PeerTube payload)', async () => {
     const r = await runJob(
       'vod-audio-merge-transcoding',
       { input: { audioFileUrl: AUDIO, previewFileUrl: PNG }, output: { resolution: 240, fps: 25 } },
       inputs,
+      true,
     );
     expect(r.outcome).toBe('completed');
     const p = await probe(file(r, 'payload[videoFile]').path);
