@@ -2,34 +2,21 @@
 // Runner routes come from the protocol's route table (lib/peertube/routes.ts). API routes never
 // redirect (docs/peertube-runner-protocol.md §2): no trailing-slash or scheme redirects anywhere.
 import express, { Router, type Express, type Request, type Response } from 'express';
-import type { KubeConfig } from '@kubernetes/client-node';
-import type { Logger } from '../lib/log.js';
 import { RUNNER_API, RUNNER_ROUTES as R } from '../lib/peertube/routes.js';
 import type { TranscodeRunner } from '../lib/schema/transcode-runner.js';
-import type { ApiServerConfig } from './config.js';
 import { adminRouter } from './admin.js';
 import { consoleRouter } from './console/index.js';
 import type { ConsoleFeed } from './console/feed.js';
 import { registry, requestMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { HttpProblem, problemHandler } from './problem.js';
-import type { RunnerAuth } from './runners/auth.js';
 import { abortJob, acceptJob, downloadInput, errorJob, jobUuid, requestJobs, updateJob, type JobsDeps } from './runners/jobs.js';
 import { register, unregister } from './runners/registration.js';
 import { handleSuccess } from './runners/success.js';
-import type { TaskWriter } from './runners/transitions.js';
-import type { Storage } from './s3.js';
-import type { Store } from './store.js';
 import { videoRouter } from './videos.js';
 
-export interface AppDeps {
-  kc: KubeConfig;
-  config: ApiServerConfig;
-  store: Store;
-  auth: RunnerAuth;
-  writer: TaskWriter;
-  storage: Storage;
-  log: Logger;
+/** The runner routes' needs (JobsDeps) plus what the rest of the app uses. */
+export interface AppDeps extends JobsDeps {
   isReady(): boolean;
   onRunnerRemoved(runner: TranscodeRunner): void;
   /** Live data of the web console (/console). */

@@ -41,8 +41,19 @@ export type TransitionError = 'unknown_task' | 'not_pending' | 'not_processing' 
 
 export type TransitionResult = { ok: true; task: TaskStatus } | { ok: false; error: TransitionError; task?: TaskStatus };
 
-function find(status: TranscodeJobStatus, uuid: string): TaskStatus | undefined {
-  return status.tasks?.find((t) => t.uuid === uuid);
+const NON_TERMINAL = Object.values(TaskState).filter((st) => !TERMINAL.has(st));
+
+/** The task `uuid` if it is in one of `states`; otherwise the failed result to return. */
+function taskIn(
+  status: TranscodeJobStatus,
+  uuid: string,
+  states: readonly number[],
+  error: TransitionError,
+): { task: TaskStatus; fail?: undefined } | { task?: undefined; fail: TransitionResult } {
+  const task = status.tasks?.find((t) => t.uuid === uuid);
+  if (!task) return { fail: { ok: false, error: 'unknown_task' } };
+  if (!states.includes(task.state)) return { fail: { ok: false, error, task } };
+  return { task };
 }
 
 function resetToPending(task: TaskStatus, now: string): void {
@@ -62,9 +73,8 @@ export function acceptTask(
   jobTokenHash: string,
   now: string,
 ): TransitionResult {
-  const task = find(status, uuid);
-  if (!task) return { ok: false, error: 'unknown_task' };
-  if (task.state !== TaskState.PENDING) return { ok: false, error: 'not_pending', task };
+  const { task, fail } = taskIn(status, uuid, [TaskState.PENDING], 'not_pending');
+  if (fail) return fail;
   task.state = TaskState.PROCESSING;
   task.runner = runner;
   task.jobTokenHash = jobTokenHash;
@@ -76,9 +86,8 @@ export function acceptTask(
 
 /** Progress / heartbeat from the runner. */
 export function updateTaskProgress(status: TranscodeJobStatus, uuid: string, progress: number | undefined, now: string): TransitionResult {
-  const task = find(status, uuid);
-  if (!task) return { ok: false, error: 'unknown_task' };
-  if (task.state !== TaskState.PROCESSING) return { ok: false, error: 'not_processing', task };
+  const { task, fail } = taskIn(status, uuid, [TaskState.PROCESSING], 'not_processing');
+  if (fail) return fail;
   if (progress !== undefined) task.progress = Math.max(0, Math.min(100, Math.round(progress)));
   task.updatedAt = now;
   return { ok: true, task };
@@ -86,9 +95,8 @@ export function updateTaskProgress(status: TranscodeJobStatus, uuid: string, pro
 
 /** Runner gives the task back (or the watchdog does for it): pending again, no failure counted. */
 export function abortTask(status: TranscodeJobStatus, uuid: string, now: string): TransitionResult {
-  const task = find(status, uuid);
-  if (!task) return { ok: false, error: 'unknown_task' };
-  if (task.state !== TaskState.PROCESSING) return { ok: false, error: 'not_processing', task };
+  const { task, fail } = taskIn(status, uuid, [TaskState.PROCESSING], 'not_processing');
+  if (fail) return fail;
   resetToPending(task, now);
   return { ok: true, task };
 }
@@ -101,9 +109,8 @@ export function errorTask(
   now: string,
   maxFailures = MAX_FAILURES,
 ): TransitionResult {
-  const task = find(status, uuid);
-  if (!task) return { ok: false, error: 'unknown_task' };
-  if (task.state !== TaskState.PROCESSING) return { ok: false, error: 'not_processing', task };
+  const { task, fail } = taskIn(status, uuid, [TaskState.PROCESSING], 'not_processing');
+  if (fail) return fail;
   task.failures += 1;
   task.error = message;
   if (task.failures < maxFailures) {
@@ -121,9 +128,8 @@ export function errorTask(
 
 /** Success received: files are being stored (CT's ACTIVITY_FINISHING). */
 export function startCompleting(status: TranscodeJobStatus, uuid: string, now: string): TransitionResult {
-  const task = find(status, uuid);
-  if (!task) return { ok: false, error: 'unknown_task' };
-  if (task.state !== TaskState.PROCESSING) return { ok: false, error: 'not_processing', task };
+  const { task, fail } = taskIn(status, uuid, [TaskState.PROCESSING], 'not_processing');
+  if (fail) return fail;
   task.state = TaskState.COMPLETING;
   task.updatedAt = now;
   return { ok: true, task };
@@ -131,9 +137,8 @@ export function startCompleting(status: TranscodeJobStatus, uuid: string, now: s
 
 /** COMPLETING → PROCESSING: the upload did not finish, the runner still owns the task. */
 export function revertCompleting(status: TranscodeJobStatus, uuid: string, now: string): TransitionResult {
-  const task = find(status, uuid);
-  if (!task) return { ok: false, error: 'unknown_task' };
-  if (task.state !== TaskState.COMPLETING) return { ok: false, error: 'not_processing', task };
+  const { task, fail } = taskIn(status, uuid, [TaskState.COMPLETING], 'not_processing');
+  if (fail) return fail;
   task.state = TaskState.PROCESSING;
   task.updatedAt = now;
   return { ok: true, task };
@@ -141,9 +146,8 @@ export function revertCompleting(status: TranscodeJobStatus, uuid: string, now: 
 
 /** COMPLETING → ERRORED for good (with its children): the result can never be recorded. */
 export function failCompleting(status: TranscodeJobStatus, uuid: string, message: string, now: string): TransitionResult {
-  const task = find(status, uuid);
-  if (!task) return { ok: false, error: 'unknown_task' };
-  if (task.state !== TaskState.COMPLETING) return { ok: false, error: 'not_processing', task };
+  const { task, fail } = taskIn(status, uuid, [TaskState.COMPLETING], 'not_processing');
+  if (fail) return fail;
   task.state = TaskState.PROCESSING; // errorTask's precondition; with no retries left it errors at once
   return errorTask(status, uuid, message, now, 0);
 }
@@ -155,9 +159,8 @@ export function completeTask(
   result: NonNullable<TaskStatus['result']>,
   now: string,
 ): TransitionResult {
-  const task = find(status, uuid);
-  if (!task) return { ok: false, error: 'unknown_task' };
-  if (task.state !== TaskState.COMPLETING && task.state !== TaskState.PROCESSING) return { ok: false, error: 'not_processing', task };
+  const { task, fail } = taskIn(status, uuid, [TaskState.COMPLETING, TaskState.PROCESSING], 'not_processing');
+  if (fail) return fail;
   task.state = TaskState.COMPLETED;
   task.result = result;
   task.progress = 100;
@@ -175,9 +178,8 @@ export function completeTask(
 
 /** Cancel a task that has not finished; its children follow as parent-cancelled. */
 export function cancelTask(status: TranscodeJobStatus, uuid: string, now: string): TransitionResult {
-  const task = find(status, uuid);
-  if (!task) return { ok: false, error: 'unknown_task' };
-  if (isTerminal(task.state)) return { ok: false, error: 'not_cancellable', task };
+  const { task, fail } = taskIn(status, uuid, NON_TERMINAL, 'not_cancellable');
+  if (fail) return fail;
   task.state = TaskState.CANCELLED;
   delete task.jobTokenHash;
   task.finishedAt = now;
@@ -203,9 +205,8 @@ function cascade(status: TranscodeJobStatus, parent: string, state: TaskStateId,
  * completion as lost after a while too). The result is not known to be stored, so it runs again.
  */
 export function requeueLostCompletion(status: TranscodeJobStatus, uuid: string, now: string): TransitionResult {
-  const task = find(status, uuid);
-  if (!task) return { ok: false, error: 'unknown_task' };
-  if (task.state !== TaskState.COMPLETING) return { ok: false, error: 'not_processing', task };
+  const { task, fail } = taskIn(status, uuid, [TaskState.COMPLETING], 'not_processing');
+  if (fail) return fail;
   resetToPending(task, now);
   return { ok: true, task };
 }

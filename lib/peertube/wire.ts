@@ -27,23 +27,29 @@ export const RegisterBody = Type.Object({
   description: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
   version: Type.Optional(Version),
 });
+export type RegisterBody = Static<typeof RegisterBody>;
 export const RunnerTokenBody = Type.Object({ runnerToken: Token });
+export type RunnerTokenBody = Static<typeof RunnerTokenBody>;
 export const RequestBody = Type.Object({
   runnerToken: Token,
   jobTypes: Type.Optional(Type.Array(Type.String({ maxLength: 100 }), { maxItems: 100 })),
   version: Type.Optional(Version),
 });
+export type RequestBody = Static<typeof RequestBody>;
 export const JobTokensBody = Type.Object({ runnerToken: Token, jobToken: Token });
+export type JobTokensBody = Static<typeof JobTokensBody>;
 export const AbortBody = Type.Object({
   runnerToken: Token,
   jobToken: Token,
   reason: Type.String({ minLength: 1, maxLength: MAX_MESSAGE_LENGTH }),
 });
+export type AbortBody = Static<typeof AbortBody>;
 export const ErrorBody = Type.Object({
   runnerToken: Token,
   jobToken: Token,
   message: Type.String({ minLength: 1, maxLength: MAX_MESSAGE_LENGTH }),
 });
+export type ErrorBody = Static<typeof ErrorBody>;
 /** Multipart text fields of update: every value is a string there. */
 export const UpdateFields = Type.Object({
   runnerToken: Token,
@@ -51,20 +57,15 @@ export const UpdateFields = Type.Object({
   progress: Type.Optional(Type.String({ pattern: '^(100|[1-9]?[0-9])$', description: 'Integer 0–100 (multipart: a string).' })),
 });
 
-export type RegisterBody = Static<typeof RegisterBody>;
-export type RunnerTokenBody = Static<typeof RunnerTokenBody>;
-export type RequestBody = Static<typeof RequestBody>;
-export type JobTokensBody = Static<typeof JobTokensBody>;
-export type AbortBody = Static<typeof AbortBody>;
-export type ErrorBody = Static<typeof ErrorBody>;
-
 // --- responses (server → runner) ---
 
 const Nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
 
 export const StateLabel = Type.Object({ id: Type.Integer(), label: Type.String() });
 export const RegisterResult = Type.Object({ id: Type.Integer(), runnerToken: Type.String({ minLength: 1 }) });
+export type RegisterResult = Static<typeof RegisterResult>;
 export const AvailableJob = Type.Object({ uuid: Type.String({ minLength: 1 }), type: Type.String(), payload: Type.Unknown() });
+export type AvailableJob = Static<typeof AvailableJob>;
 export const RequestResult = Type.Object({ availableJobs: Type.Array(AvailableJob) });
 export const RunnerJob = Type.Object({
   ...AvailableJob.properties,
@@ -80,6 +81,7 @@ export const RunnerJob = Type.Object({
   parent: Type.Optional(Type.Object({ type: Type.String(), state: StateLabel, uuid: Type.String() })),
   runner: Type.Optional(Type.Object({ id: Type.Integer(), name: Type.String(), description: Nullable(Type.String()) })),
 });
+export type RunnerJob = Static<typeof RunnerJob>;
 /** What accept answers (the server's full view, as PeerTube's AcceptRunnerJobResult). */
 export const AcceptResult = Type.Object({ job: Type.Intersect([RunnerJob, Type.Object({ jobToken: Type.String({ minLength: 1 }) })]) });
 /**
@@ -87,12 +89,8 @@ export const AcceptResult = Type.Object({ job: Type.Intersect([RunnerJob, Type.O
  * server (PeerTube's RunnerJob carries more, e.g. `parent.id`); ours sends all of AcceptResult.
  */
 export const AcceptedJob = Type.Object({ ...AvailableJob.properties, jobToken: Type.String({ minLength: 1 }) });
-export const AcceptResultMinimal = Type.Object({ job: AcceptedJob });
-
-export type RegisterResult = Static<typeof RegisterResult>;
-export type AvailableJob = Static<typeof AvailableJob>;
-export type RunnerJob = Static<typeof RunnerJob>;
 export type AcceptedJob = Static<typeof AcceptedJob>;
+export const AcceptResultMinimal = Type.Object({ job: AcceptedJob });
 
 /** Multipart name of a non-file success payload field (`payload[key]`). */
 export const payloadField = (key: string): string => `payload[${key}]`;
