@@ -25,16 +25,19 @@ export const WebVideoPayload = Type.Object({
   input: Type.Object({ videoFileUrl: Url, separatedAudioFileUrl: Type.Array(Url) }),
   output: Type.Object({ resolution: Type.Integer({ minimum: 0 }), fps: Type.Number({ minimum: 0 }) }),
 });
+export type WebVideoPayload = Static<typeof WebVideoPayload>;
 
 export const HlsPayload = Type.Object({
   input: Type.Object({ videoFileUrl: Url, separatedAudioFileUrl: Type.Array(Url) }),
   output: Type.Object({ resolution: Type.Integer({ minimum: 0 }), fps: Type.Number({ minimum: 0 }), separatedAudio: Type.Boolean() }),
 });
+export type HlsPayload = Static<typeof HlsPayload>;
 
 export const AudioMergePayload = Type.Object({
   input: Type.Object({ audioFileUrl: Url, previewFileUrl: Url }),
   output: Type.Object({ resolution: Type.Integer({ minimum: 0 }), fps: Type.Number({ minimum: 0 }) }),
 });
+export type AudioMergePayload = Static<typeof AudioMergePayload>;
 
 export const StudioTask = Type.Union([
   Type.Object({
@@ -54,11 +57,13 @@ export const StudioTask = Type.Union([
     }),
   }),
 ]);
+export type StudioTask = Static<typeof StudioTask>;
 
 export const StudioPayload = Type.Object({
   input: Type.Object({ videoFileUrl: Url, separatedAudioFileUrl: Type.Array(Url) }),
   tasks: Type.Array(StudioTask),
 });
+export type StudioPayload = Static<typeof StudioPayload>;
 
 /** A fully resolved CT encoding: preset + per-output overrides, checked against the input. */
 export const CtEncoding = Type.Object({
@@ -74,6 +79,7 @@ export const CtEncoding = Type.Object({
   maxReferenceFrames: Type.Optional(Type.Integer()),
   container: Type.String({ description: 'ffmpeg muxer, from the output file extension (mp4, webm, mov, mkv, …).' }),
 });
+export type CtEncoding = Static<typeof CtEncoding>;
 
 export const CtWatermark = Type.Object({
   fileUrl: Url,
@@ -88,6 +94,7 @@ export const CtVideoPayload = Type.Object({
   input: Type.Object({ videoFileUrl: Url, hasAudio: Type.Boolean() }),
   output: Type.Object({ encoding: CtEncoding, watermark: Type.Optional(CtWatermark), fileName: Type.String() }),
 });
+export type CtVideoPayload = Static<typeof CtVideoPayload>;
 
 export const CtThumbnailsPayload = Type.Object({
   input: Type.Object({ videoFileUrl: Url }),
@@ -101,20 +108,12 @@ export const CtThumbnailsPayload = Type.Object({
     fileName: Type.String(),
   }),
 });
+export type CtThumbnailsPayload = Static<typeof CtThumbnailsPayload>;
 
 export const CtAudioPayload = Type.Object({
   input: Type.Object({ videoFileUrl: Url }),
   output: Type.Object({ audioCodec: Type.String(), audioBitrate: Type.String(), container: Type.String(), fileName: Type.String() }),
 });
-
-export type WebVideoPayload = Static<typeof WebVideoPayload>;
-export type HlsPayload = Static<typeof HlsPayload>;
-export type AudioMergePayload = Static<typeof AudioMergePayload>;
-export type StudioPayload = Static<typeof StudioPayload>;
-export type StudioTask = Static<typeof StudioTask>;
-export type CtEncoding = Static<typeof CtEncoding>;
-export type CtVideoPayload = Static<typeof CtVideoPayload>;
-export type CtThumbnailsPayload = Static<typeof CtThumbnailsPayload>;
 export type CtAudioPayload = Static<typeof CtAudioPayload>;
 
 /** Multipart file fields of a success (PeerTube's two for VOD, plus our image list). */

@@ -126,30 +126,30 @@ export function errorTask(
   return { ok: true, task };
 }
 
-/** Success received: files are being stored (CT's ACTIVITY_FINISHING). */
-export function startCompleting(status: TranscodeJobStatus, uuid: string, now: string): TransitionResult {
-  const { task, fail } = taskIn(status, uuid, [TaskState.PROCESSING], 'not_processing');
+/** A plain state change `from` → `to` (nothing else about the task changes). */
+function move(status: TranscodeJobStatus, uuid: string, from: TaskStateId, to: TaskStateId, now: string): TransitionResult {
+  const { task, fail } = taskIn(status, uuid, [from], 'not_processing');
   if (fail) return fail;
-  task.state = TaskState.COMPLETING;
+  task.state = to;
   task.updatedAt = now;
   return { ok: true, task };
+}
+
+/** Success received: files are being stored (CT's ACTIVITY_FINISHING). */
+export function startCompleting(status: TranscodeJobStatus, uuid: string, now: string): TransitionResult {
+  return move(status, uuid, TaskState.PROCESSING, TaskState.COMPLETING, now);
 }
 
 /** COMPLETING → PROCESSING: the upload did not finish, the runner still owns the task. */
 export function revertCompleting(status: TranscodeJobStatus, uuid: string, now: string): TransitionResult {
-  const { task, fail } = taskIn(status, uuid, [TaskState.COMPLETING], 'not_processing');
-  if (fail) return fail;
-  task.state = TaskState.PROCESSING;
-  task.updatedAt = now;
-  return { ok: true, task };
+  return move(status, uuid, TaskState.COMPLETING, TaskState.PROCESSING, now);
 }
 
 /** COMPLETING → ERRORED for good (with its children): the result can never be recorded. */
 export function failCompleting(status: TranscodeJobStatus, uuid: string, message: string, now: string): TransitionResult {
-  const { task, fail } = taskIn(status, uuid, [TaskState.COMPLETING], 'not_processing');
-  if (fail) return fail;
-  task.state = TaskState.PROCESSING; // errorTask's precondition; with no retries left it errors at once
-  return errorTask(status, uuid, message, now, 0);
+  // Back to PROCESSING (errorTask's precondition), then an error with no retries left errors at once.
+  const back = revertCompleting(status, uuid, now);
+  return back.ok ? errorTask(status, uuid, message, now, 0) : back;
 }
 
 /** Result stored: completed, and children waiting for it become pending. */
