@@ -1,9 +1,10 @@
-// Admin endpoints (Bearer CT_ADMIN_TOKEN), shaped like PeerTube's (peertube-runner-reference §1.1,
-// §1.3, §2.1): registration tokens (generate returns the plain token once), runners, runner jobs.
+// Admin endpoints (Bearer CT_ADMIN_TOKEN), shaped like PeerTube's (docs/peertube-runner-protocol.md
+// §11; paths from lib/peertube/routes.ts): registration tokens (generate returns the plain token once), runners, runner jobs.
 // Everything they show is also visible with kubectl (Secrets, TranscodeRunners, TranscodeJobs).
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Router, type Request, type RequestHandler } from 'express';
-import { cancelTask } from '../lib/jobs/task-state.js';
+import { cancelTask } from '../lib/peertube/task-state.js';
+import { ADMIN_ROUTES as A } from '../lib/peertube/routes.js';
 import { namespaceOf } from '../lib/kube/client.js';
 import { errorInfo, type Logger } from '../lib/log.js';
 import type { ApiServerConfig } from './config.js';
@@ -56,9 +57,9 @@ function listParam(req: Request, name: string): string[] | undefined {
 export function adminRouter(deps: AdminDeps): Router {
   const r = Router();
   const { store, config, kc, log } = deps;
-  r.use('/registration-tokens', adminAuth(config));
+  r.use(A.registrationTokens, adminAuth(config));
 
-  r.post('/registration-tokens/generate', async (req, res) => {
+  r.post(A.generateRegistrationToken, async (req, res) => {
     const requested = (req.body as { namespace?: unknown } | undefined)?.namespace;
     if (requested !== undefined && (typeof requested !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(requested))) {
       throw badRequest('namespace must be a namespace name');
@@ -74,7 +75,7 @@ export function adminRouter(deps: AdminDeps): Router {
     res.status(200).json({ id: secret.metadata?.name, registrationToken: token });
   });
 
-  r.get('/registration-tokens', (req, res) => {
+  r.get(A.registrationTokens, (req, res) => {
     const runners = store.runners.cache.list();
     const tokens = store.tokens.cache
       .list()
@@ -90,7 +91,7 @@ export function adminRouter(deps: AdminDeps): Router {
     res.json(page(req, tokens));
   });
 
-  r.delete('/registration-tokens/:id', async (req, res) => {
+  r.delete(A.registrationToken, async (req, res) => {
     const secret = store.tokens.cache.list().find((s) => s.metadata?.name === req.params['id']);
     if (!secret?.metadata?.name || !secret.metadata.namespace) throw notFound('Registration token not found');
     const { name, namespace } = secret.metadata;
@@ -100,7 +101,7 @@ export function adminRouter(deps: AdminDeps): Router {
   });
 
   const auth = adminAuth(config);
-  r.get('/', auth, (req, res) => {
+  r.get(A.runners, auth, (req, res) => {
     const runners = store.runners.cache
       .list()
       .filter((x) => x.status?.runnerId !== undefined)
@@ -119,7 +120,7 @@ export function adminRouter(deps: AdminDeps): Router {
     res.json(page(req, runners));
   });
 
-  r.get('/jobs', auth, (req, res) => {
+  r.get(A.jobs, auth, (req, res) => {
     const states = listParam(req, 'stateOneOf')?.map(Number);
     const types = listParam(req, 'typeOneOf');
     if (states?.some((s) => !Number.isInteger(s) || s < 1 || s > 9)) throw badRequest('stateOneOf must be state ids 1–9');
@@ -138,7 +139,7 @@ export function adminRouter(deps: AdminDeps): Router {
     res.json(page(req, tasks));
   });
 
-  r.post('/jobs/:uuid/cancel', auth, async (req, res) => {
+  r.post(A.cancelJob, auth, async (req, res) => {
     const uuid = jobUuid(req);
     const ref = store.task(uuid);
     if (!ref) throw notFound('Unknown runner job');
@@ -153,7 +154,7 @@ export function adminRouter(deps: AdminDeps): Router {
     res.status(204).end();
   });
 
-  r.delete('/:runnerId', auth, async (req, res) => {
+  r.delete(A.runner, auth, async (req, res) => {
     const id = Number(req.params['runnerId']);
     const runner = store.runners.cache.list().find((x) => x.status?.runnerId === id);
     if (!Number.isInteger(id) || !runner) throw notFound('Runner not found');

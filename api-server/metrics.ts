@@ -2,7 +2,7 @@
 // state (from the cache, computed at scrape time), connected runner sockets, accept outcomes.
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { STATE_LABELS } from '../lib/jobs/task-state.js';
+import { STATE_LABELS } from '../lib/peertube/task-state.js';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'ct_api_' });

@@ -1,22 +1,22 @@
 // OpenAPI 3 document of the api-server, generated from the same TypeBox schemas ajv validates
 // requests with (served at /api/v1/openapi.json; `node dist/api-server/openapi.js` prints it).
+// Runner paths come from the protocol's route table (lib/peertube/routes.ts).
 import type { TSchema } from '@sinclair/typebox';
+import { Problem } from '../lib/peertube/problems.js';
+import { ADMIN_ROUTES as A, RUNNER_ROUTES as R, openApiPath as path } from '../lib/peertube/routes.js';
 import {
   AbortBody,
   AcceptResult,
   ErrorBody,
   JobTokensBody,
-  Problem,
   RegisterBody,
   RegisterResult,
-  RegistrationTokenCreated,
   RequestBody,
   RequestResult,
   RunnerTokenBody,
-  TranscodeBody,
   UpdateFields,
-  VideoCreated,
-} from './schemas.js';
+} from '../lib/peertube/wire.js';
+import { RegistrationTokenCreated, TranscodeBody, VideoCreated } from './schemas.js';
 
 const plain = (s: TSchema): unknown => JSON.parse(JSON.stringify(s)) as unknown;
 const json = (s: TSchema) => ({ 'application/json': { schema: plain(s) } });
@@ -77,14 +77,14 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
       schemas: { Problem: plain(Problem) },
     },
     paths: {
-      '/api/v1/runners/register': runnerPost('Register a runner with a registration token', RegisterBody, {
+      [path(R.register)]: runnerPost('Register a runner with a registration token', RegisterBody, {
         '200': { description: 'Registered', content: json(RegisterResult) },
       }),
-      '/api/v1/runners/unregister': runnerPost('Unregister a runner', RunnerTokenBody, noContent),
-      '/api/v1/runners/jobs/request': runnerPost('List up to 10 pending jobs (lowest priority first)', RequestBody, {
+      [path(R.unregister)]: runnerPost('Unregister a runner', RunnerTokenBody, noContent),
+      [path(R.request)]: runnerPost('List up to 10 pending jobs (lowest priority first)', RequestBody, {
         '200': { description: 'Available jobs', content: json(RequestResult) },
       }),
-      '/api/v1/runners/jobs/{jobUUID}/accept': {
+      [path(R.accept)]: {
         post: {
           ...runnerPost('Accept a pending job', RunnerTokenBody, { '200': { description: 'Accepted', content: json(AcceptResult) } }).post,
           responses: {
@@ -94,10 +94,10 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
           },
         },
       },
-      '/api/v1/runners/jobs/{jobUUID}/abort': runnerPost('Give a processing job back (pending again)', AbortBody, noContent),
-      '/api/v1/runners/jobs/{jobUUID}/error': runnerPost('Report a failure (retried up to 5 times)', ErrorBody, noContent),
-      '/api/v1/runners/jobs/{jobUUID}/update': runnerPost('Progress / heartbeat', UpdateFields, noContent, true),
-      '/api/v1/runners/jobs/{jobUUID}/success': {
+      [path(R.abort)]: runnerPost('Give a processing job back (pending again)', AbortBody, noContent),
+      [path(R.error)]: runnerPost('Report a failure (retried up to 5 times)', ErrorBody, noContent),
+      [path(R.update)]: runnerPost('Progress / heartbeat', UpdateFields, noContent, true),
+      [path(R.success)]: {
         post: {
           ...runnerPost(
             'Post the result files (payload[videoFile], payload[resolutionPlaylistFile], payload[imageFiles])',
@@ -114,11 +114,11 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
           },
         },
       },
-      '/api/v1/runners/jobs/{jobUUID}/files/videos/{videoId}/max-quality': download('Download the input video'),
-      '/api/v1/runners/jobs/{jobUUID}/files/videos/{videoId}/max-quality/audio': download('Download the input audio'),
-      '/api/v1/runners/jobs/{jobUUID}/files/videos/{videoId}/previews/max-quality': download('Download the preview image'),
-      '/api/v1/runners/jobs/{jobUUID}/files/videos/{videoId}/studio/task-files/{filename}': download('Download a studio task file'),
-      '/api/v1/runners/registration-tokens/generate': {
+      [path(R.videoFile)]: download('Download the input video'),
+      [path(R.audioFile)]: download('Download the input audio'),
+      [path(R.previewFile)]: download('Download the preview image'),
+      [path(R.studioTaskFile)]: download('Download a studio task file'),
+      [path(A.generateRegistrationToken)]: {
         post: {
           tags: ['admin'],
           security: admin,
@@ -126,7 +126,7 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
           responses: { '200': { description: 'Created', content: json(RegistrationTokenCreated) } },
         },
       },
-      '/api/v1/runners/registration-tokens': {
+      [path(A.registrationTokens)]: {
         get: {
           tags: ['admin'],
           security: admin,
@@ -134,7 +134,7 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
           responses: { '200': { description: '{total, data}' } },
         },
       },
-      '/api/v1/runners/registration-tokens/{id}': {
+      [path(A.registrationToken)]: {
         delete: {
           tags: ['admin'],
           security: admin,
@@ -142,13 +142,13 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
           responses: { ...noContent, '404': problem('Not found') },
         },
       },
-      '/api/v1/runners': {
+      [path(A.runners)]: {
         get: { tags: ['admin'], security: admin, summary: 'List runners', responses: { '200': { description: '{total, data}' } } },
       },
-      '/api/v1/runners/{runnerId}': {
+      [path(A.runner)]: {
         delete: { tags: ['admin'], security: admin, summary: 'Remove a runner', responses: { ...noContent, '404': problem('Not found') } },
       },
-      '/api/v1/runners/jobs': {
+      [path(A.jobs)]: {
         get: {
           tags: ['admin'],
           security: admin,
@@ -156,7 +156,7 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
           responses: { '200': { description: '{total, data}' } },
         },
       },
-      '/api/v1/runners/jobs/{jobUUID}/cancel': {
+      [path(A.cancelJob)]: {
         post: {
           tags: ['admin'],
           security: admin,

@@ -1,17 +1,14 @@
-// RFC 7807 problem documents, shaped like PeerTube's (peertube-runner-reference §2.2): `type`,
-// `title`, `status`, `detail`, `instance`, `docs` and the `code` runners react to. Handlers throw
-// HttpProblem; the error middleware turns it (and anything else) into application/problem+json.
+// RFC 7807 problem documents, shaped like PeerTube's (docs/peertube-runner-protocol.md §4): `type`,
+// `title`, `status`, `detail`, `instance`, `docs` and the `code` runners react to (codes: the
+// protocol's, lib/peertube/problems.ts). Handlers throw HttpProblem; the error middleware turns it
+// (and anything else) into application/problem+json.
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from '../lib/log.js';
 import { errorInfo } from '../lib/log.js';
+import { CODES, PROBLEM_CONTENT_TYPE, PROBLEM_DOCS, problemType, type RunnerProblemCode } from '../lib/peertube/problems.js';
 import { upstreamProblem } from './upstream.js';
 
-export const CODES = {
-  UNKNOWN_RUNNER_TOKEN: 'unknown_runner_token',
-  NOT_PENDING: 'runner_job_not_in_pending_state',
-  NOT_PROCESSING: 'runner_job_not_in_processing_state',
-} as const;
-export type ProblemCode = (typeof CODES)[keyof typeof CODES] | 'invalid-params' | 'unauthorized' | 'payload-too-large';
+export type ProblemCode = RunnerProblemCode | 'invalid-params' | 'unauthorized' | 'payload-too-large';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -25,8 +22,6 @@ const TITLES: Record<number, string> = {
   502: 'Bad Gateway',
   503: 'Service Unavailable',
 };
-
-const DOCS = 'https://docs.joinpeertube.org/api-rest-reference.html';
 
 export class HttpProblem extends Error {
   constructor(
@@ -55,18 +50,17 @@ export function sendProblem(res: Response, p: HttpProblem, instance: string): vo
     res.destroy();
     return;
   }
-  const type = p.code ? `${DOCS}#section/Errors/${p.code}` : 'about:blank';
   res
     .status(p.status)
-    .type('application/problem+json')
+    .type(PROBLEM_CONTENT_TYPE)
     .send(
       JSON.stringify({
-        type,
+        type: problemType(p.code),
         title: TITLES[p.status] ?? 'Error',
         status: p.status,
         detail: p.detail,
         instance,
-        docs: DOCS,
+        docs: PROBLEM_DOCS,
         ...(p.code ? { code: p.code } : {}),
         ...p.extra,
       }),

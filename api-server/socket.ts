@@ -1,4 +1,4 @@
-// Socket.IO v4 on the API's HTTP server (peertube-runner-reference §3): path /socket.io, namespace
+// Socket.IO v4 on the API's HTTP server (docs/peertube-runner-protocol.md §10): path /socket.io, namespace
 // /runners, handshake auth.runnerToken checked (missing or unknown → connect_error), websocket
 // transport enabled. `available-jobs` (no payload) goes to every connected runner whenever this
 // replica's watch sees a task become pending — whichever replica or component changed the CR —
@@ -7,6 +7,7 @@ import type { Server as HttpServer } from 'node:http';
 import { Server, type Namespace } from 'socket.io';
 import type { TranscodeRunner } from '../lib/schema/transcode-runner.js';
 import { errorInfo, type Logger } from '../lib/log.js';
+import { SOCKET } from '../lib/peertube/routes.js';
 import type { RunnerAuth } from './runners/auth.js';
 
 const PING_INTERVAL_MS = 1000;
@@ -22,12 +23,12 @@ export class RunnerSockets {
 
   constructor(httpServer: HttpServer, auth: RunnerAuth, log: Logger) {
     this.io = new Server(httpServer, {
-      path: '/socket.io',
+      path: SOCKET.path,
       serveClient: false,
       transports: ['websocket', 'polling'],
       cors: { origin: '*' },
     });
-    this.nsp = this.io.of('/runners');
+    this.nsp = this.io.of(SOCKET.namespace);
     this.nsp.use((socket, next) => {
       const token: unknown = (socket.handshake.auth as Record<string, unknown> | undefined)?.['runnerToken'];
       if (token === undefined || token === null || token === '') return next(new Error('No runner token provided'));
@@ -67,7 +68,7 @@ export class RunnerSockets {
     this.timer = undefined;
     this.lastPing = Date.now();
     this.pings += 1;
-    this.nsp.emit('available-jobs');
+    this.nsp.emit(SOCKET.availableJobs);
   }
 
   /** Is a socket of this runner connected to this replica? */

@@ -21,7 +21,7 @@ import { GROUP, VERSION, LABEL_CLIENT } from '../lib/kube/resources.js';
 import { s3Config, clientConfig } from '../lib/aws/config.js';
 import { createLogger } from '../lib/log.js';
 import { updateStatus } from '../lib/kube/status.js';
-import { acceptTask, updateTaskProgress, startCompleting, completeTask } from '../lib/jobs/task-state.js';
+import { acceptTask, updateTaskProgress, startCompleting, completeTask } from '../lib/peertube/task-state.js';
 import type { TranscodeJob } from '../lib/schema/transcode-job.js';
 import { Manager } from '../operator/runtime/index.js';
 import { jobComponents } from '../operator/job/index.js';

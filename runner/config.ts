@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Type, type Static } from '@sinclair/typebox';
 import YAML from 'yaml';
-import { ALL_JOB_TYPES, PEERTUBE_JOB_TYPES, isStandardJobType, type RunnerJobType } from '../lib/schema/runner-jobs.js';
+import { ALL_JOB_TYPES, PEERTUBE_JOB_TYPES, isStandardJobType, type RunnerJobType } from '../lib/peertube/job-types.js';
 import { validator } from '../lib/validate.js';
 import { StringEnum } from '../lib/schema/common.js';
 

@@ -4,14 +4,15 @@ import { mkdirSync, openSync, readSync, closeSync, renameSync, rmSync } from 'no
 import { join } from 'node:path';
 import type { FfmpegCommand } from 'fluent-ffmpeg';
 import { errorInfo, type Logger } from '../lib/log.js';
-import type { RunnerJobType } from '../lib/schema/runner-jobs.js';
+import type { RunnerJobType } from '../lib/peertube/job-types.js';
+import { CODES } from '../lib/peertube/problems.js';
 import { runCommand, type FfmpegSettings } from './ffmpeg.js';
 import { openInput } from './input.js';
 import { PROCESSORS } from './processors/index.js';
 import { assertStrictPayload } from './peertube-strict.js';
 import type { JobContext, ProcessorResult } from './processors/types.js';
 import { StepProgress } from './progress.js';
-import { CODES, ProtocolError, UnreachableError, type AcceptedJob, type ProtocolClient } from './protocol-client.js';
+import { ProtocolError, UnreachableError, type AcceptedJob, type ProtocolClient } from './protocol-client.js';
 
 /** Why a job stopped before its end. */
 export class JobStopped extends Error {

@@ -4,7 +4,7 @@
 // that an official runner would misread (e.g. `horizontalMarginRatio` for PeerTube's misspelt
 // `horitonzalMarginRatio`) fails the job instead of being quietly accepted.
 import type { TSchema } from '@sinclair/typebox';
-import { AudioMergePayload, HlsPayload, PEERTUBE_JOB_TYPES, StudioPayload, WebVideoPayload } from '../lib/schema/runner-jobs.js';
+import { AudioMergePayload, HlsPayload, PEERTUBE_JOB_TYPES, StudioPayload, WebVideoPayload } from '../lib/peertube/job-types.js';
 import { validator, type Validator } from '../lib/validate.js';
 
 type StandardType = (typeof PEERTUBE_JOB_TYPES)[number];

@@ -1,24 +1,37 @@
-// HTTP client of the PeerTube remote-runner REST API (peertube-runner-reference §1–2): JSON bodies for
-// register/unregister/request/accept/abort/error and downloads, multipart for update and success,
-// exact status codes, problem+json `code` parsed into ProtocolError.
+// HTTP client of the PeerTube remote-runner REST API (docs/peertube-runner-protocol.md §2–8): JSON
+// bodies for register/unregister/request/accept/abort/error and downloads, multipart for update and
+// success, exact status codes, problem+json `code` parsed into ProtocolError. Paths, bodies and the
+// answers it relies on come from the protocol's home, lib/peertube/ (the server uses the same).
 import { createWriteStream, openAsBlob } from 'node:fs';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { Type } from '@sinclair/typebox';
 import { validator } from '../lib/validate.js';
 import { contentTypeOf } from '../lib/media/content-type.js';
+import { CODES } from '../lib/peertube/problems.js';
 import { StreamedUploadMismatch, streamingForm } from './upload.js';
+import type { SuccessFileField } from '../lib/peertube/job-types.js';
+import { RUNNER_ROUTES as R, runnerPath } from '../lib/peertube/routes.js';
+import {
+  AcceptResultMinimal,
+  MAX_MESSAGE_LENGTH,
+  RegisterResult,
+  RequestResult,
+  payloadField,
+  type AbortBody,
+  type AcceptedJob,
+  type AvailableJob,
+  type ErrorBody,
+  type JobTokensBody,
+  type RegisterBody,
+  type RequestBody,
+  type RunnerTokenBody,
+} from '../lib/peertube/wire.js';
+
+export type { AcceptedJob, AvailableJob };
 
 export const RUNNER_VERSION = '0.1.0';
-
-/** Problem codes the runner reacts to (reference §2.2). */
-export const CODES = {
-  UNKNOWN_RUNNER_TOKEN: 'unknown_runner_token',
-  NOT_PENDING: 'runner_job_not_in_pending_state',
-  NOT_PROCESSING: 'runner_job_not_in_processing_state',
-} as const;
 
 /** The server answered, but not with the expected status. */
 export class ProtocolError extends Error {
@@ -45,33 +58,12 @@ export class UnreachableError extends Error {
   }
 }
 
-const RegisterResult = Type.Object({ id: Type.Integer(), runnerToken: Type.String({ minLength: 1 }) });
-const AvailableJob = Type.Object({ uuid: Type.String({ minLength: 1 }), type: Type.String(), payload: Type.Unknown() });
-const RequestResult = Type.Object({ availableJobs: Type.Array(AvailableJob) });
-const AcceptResult = Type.Object({
-  job: Type.Object({
-    uuid: Type.String({ minLength: 1 }),
-    type: Type.String(),
-    payload: Type.Unknown(),
-    jobToken: Type.String({ minLength: 1 }),
-  }),
-});
 const checkRegister = validator(RegisterResult, 'register response');
 const checkRequest = validator(RequestResult, 'jobs/request response');
-const checkAccept = validator(AcceptResult, 'accept response');
-
-export interface AvailableJob {
-  uuid: string;
-  type: string;
-  payload: unknown;
-}
-
-export interface AcceptedJob extends AvailableJob {
-  jobToken: string;
-}
+const checkAccept = validator(AcceptResultMinimal, 'accept response');
 
 export interface UploadFile {
-  field: string;
+  field: SuccessFileField;
   path: string;
   /** Name sent in the part's filename; default: the file's base name. */
   filename?: string;
@@ -85,8 +77,8 @@ export interface UploadFile {
 const API_TIMEOUT_MS = 30_000;
 /** Same limit as the official runner (v0.1.3) for input downloads; uploads get the same. */
 const TRANSFER_TIMEOUT_MS = 2 * 60 * 60 * 1000;
-/** Server limit for `message`/`reason` is 5000 characters. */
-const MAX_TEXT = 4900;
+/** Below the server's limit for `message`/`reason`, leaving room for the truncation mark. */
+const MAX_TEXT = MAX_MESSAGE_LENGTH - 100;
 
 export function truncate(text: string, max = MAX_TEXT): string {
   return text.length <= max ? text : `${text.slice(0, max - 20)}\n…[truncated]`;
@@ -113,13 +105,13 @@ export class ProtocolClient {
   }
 
   private url(path: string): string {
-    return `${this.baseUrl}/api/v1/runners${path}`;
+    return `${this.baseUrl}${path}`;
   }
 
   private async send(endpoint: string, url: string, init: RequestInit, timeoutMs: number, signal?: AbortSignal): Promise<Response> {
     const timeout = AbortSignal.timeout(timeoutMs);
     try {
-      // API calls never follow redirects (reference §2.2, PeerTube#5847): a redirect is an error to see.
+      // API calls never follow redirects (docs/peertube-runner-protocol.md §2, PeerTube#5847): a redirect is an error to see.
       return await fetch(url, { redirect: 'manual', ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
     } catch (err) {
       if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason));
@@ -225,56 +217,40 @@ export class ProtocolClient {
   }
 
   async register(p: { registrationToken: string; name: string; description?: string }): Promise<{ id: number; runnerToken: string }> {
-    const body = await this.json('register', '/register', { ...p, version: RUNNER_VERSION }, 200);
-    return checkRegister.assert(body);
+    const req: RegisterBody = { ...p, version: RUNNER_VERSION };
+    return checkRegister.assert(await this.json('register', runnerPath(R.register, {}), req, 200));
   }
 
   async unregister(runnerToken: string): Promise<void> {
-    await this.json('unregister', '/unregister', { runnerToken }, 204);
+    const req: RunnerTokenBody = { runnerToken };
+    await this.json('unregister', runnerPath(R.unregister, {}), req, 204);
   }
 
   /** `jobTypes` undefined: ask as an official runner does (no jobTypes, standard types only). */
   async requestJobs(runnerToken: string, jobTypes: readonly string[] | undefined): Promise<AvailableJob[]> {
-    const body = await this.json(
-      'jobs/request',
-      '/jobs/request',
-      { runnerToken, ...(jobTypes ? { jobTypes } : {}), version: RUNNER_VERSION },
-      200,
-    );
-    return checkRequest.assert(body).availableJobs;
+    const req: RequestBody = { runnerToken, ...(jobTypes ? { jobTypes: [...jobTypes] } : {}), version: RUNNER_VERSION };
+    return checkRequest.assert(await this.json('jobs/request', runnerPath(R.request, {}), req, 200)).availableJobs;
   }
 
   async accept(runnerToken: string, uuid: string): Promise<AcceptedJob> {
-    const body = await this.json('accept', `/jobs/${encodeURIComponent(uuid)}/accept`, { runnerToken }, 200);
-    return checkAccept.assert(body).job;
+    const req: RunnerTokenBody = { runnerToken };
+    return checkAccept.assert(await this.json('accept', runnerPath(R.accept, { jobUUID: uuid }), req, 200)).job;
   }
 
   async abort(runnerToken: string, job: AcceptedJob, reason: string): Promise<void> {
-    await this.afterBrokenUpload(job, () =>
-      this.json(
-        'abort',
-        `/jobs/${encodeURIComponent(job.uuid)}/abort`,
-        { runnerToken, jobToken: job.jobToken, reason: truncate(reason) },
-        204,
-      ),
-    );
+    const req: AbortBody = { runnerToken, jobToken: job.jobToken, reason: truncate(reason) };
+    await this.afterBrokenUpload(job, () => this.json('abort', runnerPath(R.abort, { jobUUID: job.uuid }), req, 204));
   }
 
   async error(runnerToken: string, job: AcceptedJob, message: string): Promise<void> {
-    await this.afterBrokenUpload(job, () =>
-      this.json(
-        'error',
-        `/jobs/${encodeURIComponent(job.uuid)}/error`,
-        { runnerToken, jobToken: job.jobToken, message: truncate(message) },
-        204,
-      ),
-    );
+    const req: ErrorBody = { runnerToken, jobToken: job.jobToken, message: truncate(message) };
+    await this.afterBrokenUpload(job, () => this.json('error', runnerPath(R.error, { jobUUID: job.uuid }), req, 204));
   }
 
   async update(runnerToken: string, job: AcceptedJob, progress: number | undefined, signal?: AbortSignal): Promise<void> {
     const fields: Record<string, string> = { runnerToken, jobToken: job.jobToken };
     if (progress !== undefined) fields['progress'] = String(Math.max(0, Math.min(100, Math.round(progress))));
-    await this.multipart('update', `/jobs/${encodeURIComponent(job.uuid)}/update`, fields, [], signal);
+    await this.multipart('update', runnerPath(R.update, { jobUUID: job.uuid }), fields, [], signal);
   }
 
   /** `payload` holds the non-file payload fields (flattened as payload[key]); files carry their field names. */
@@ -284,10 +260,11 @@ export class ProtocolClient {
     payload: Record<string, string | number | boolean>,
     files: UploadFile[],
   ): Promise<void> {
-    const fields: Record<string, string> = { runnerToken, jobToken: job.jobToken };
-    for (const [k, v] of Object.entries(payload)) fields[`payload[${k}]`] = String(v);
+    const tokens: JobTokensBody = { runnerToken, jobToken: job.jobToken };
+    const fields: Record<string, string> = { ...tokens };
+    for (const [k, v] of Object.entries(payload)) fields[payloadField(k)] = String(v);
     try {
-      await this.multipart('success', `/jobs/${encodeURIComponent(job.uuid)}/success`, fields, files);
+      await this.multipart('success', runnerPath(R.success, { jobUUID: job.uuid }), fields, files);
     } catch (err) {
       if (files.some((f) => f.ready)) this.brokenUploads.add(job.uuid);
       throw err;
@@ -310,7 +287,7 @@ export class ProtocolClient {
         method: 'POST',
         redirect: 'follow',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ runnerToken, jobToken: job.jobToken }),
+        body: JSON.stringify({ runnerToken, jobToken: job.jobToken } satisfies JobTokensBody),
       },
       TRANSFER_TIMEOUT_MS,
       signal,

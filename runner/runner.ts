@@ -6,7 +6,9 @@ import { errorInfo, type Logger } from '../lib/log.js';
 import { saveRunnerToken, type RunnerConfig } from './config.js';
 import { toolVersions, warmUpCapabilities } from './ffmpeg.js';
 import { JobExecution } from './job-execution.js';
-import { CODES, ProtocolClient, ProtocolError, UnreachableError, type AcceptedJob } from './protocol-client.js';
+import { CODES } from '../lib/peertube/problems.js';
+import { SOCKET } from '../lib/peertube/routes.js';
+import { ProtocolClient, ProtocolError, UnreachableError, type AcceptedJob } from './protocol-client.js';
 
 /** The runner cannot go on (e.g. its token was revoked and it may not re-register). */
 export class FatalRunnerError extends Error {
@@ -107,7 +109,7 @@ export class Runner {
 
   private connectSocket(): void {
     this.socket?.close();
-    const socket = io(`${this.config.url}/runners`, {
+    const socket = io(`${this.config.url}${SOCKET.namespace}`, {
       auth: { runnerToken: this.runnerToken },
       transports: ['websocket'],
       reconnectionDelayMax: this.config.maxBackoffMs,
@@ -118,7 +120,7 @@ export class Runner {
       this.logger.info('socket connected');
       this.checkJobs('socket connect', true);
     });
-    socket.on('available-jobs', () => this.checkJobs('available-jobs'));
+    socket.on(SOCKET.availableJobs, () => this.checkJobs('available-jobs'));
     socket.on('connect_error', (err) => {
       // Log each distinct error once, not on every reconnection attempt.
       if (err.message !== lastError) this.logger.warn({ err: err.message }, 'socket connection failed; polling meanwhile');

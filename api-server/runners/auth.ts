@@ -1,4 +1,4 @@
-// Runner authentication (peertube-runner-reference §1.4): the runner token in the body names the
+// Runner authentication (docs/peertube-runner-protocol.md §3): the runner token in the body names the
 // runner; for calls about an accepted job the job token must match the task's stored hash and the
 // task must belong to that runner. Lookups come from the cache; a token the cache does not know
 // yet (registered a moment ago through another replica) gets one labelled API lookup, and misses

@@ -1,20 +1,29 @@
-// Runner job endpoints (peertube-runner-reference §2.5–2.9): request (from the cache only), accept
+// Runner job endpoints (docs/peertube-runner-protocol.md §6–7): request (from the cache only), accept
 // (optimistic write), abort, error, update (coalesced heartbeat) and the input downloads.
 import { observeDispatch } from '../cache-metrics.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { finished } from 'node:stream/promises';
-import { abortTask, errorTask } from '../../lib/jobs/task-state.js';
+import { abortTask, errorTask } from '../../lib/peertube/task-state.js';
 import { updateStatus } from '../../lib/kube/status.js';
-import { PEERTUBE_JOB_TYPES, isStandardJobType } from '../../lib/schema/runner-jobs.js';
+import { PEERTUBE_JOB_TYPES, isStandardJobType } from '../../lib/peertube/job-types.js';
+import {
+  AbortBody,
+  ErrorBody,
+  JobTokensBody,
+  RequestBody,
+  RunnerTokenBody,
+  UpdateFields,
+  type AvailableJob,
+} from '../../lib/peertube/wire.js';
 import { TaskState, type S3Ref } from '../../lib/schema/transcode-job.js';
 import type { TranscodeRunner } from '../../lib/schema/transcode-runner.js';
 import { errorInfo, type Logger } from '../../lib/log.js';
 import type { ApiServerConfig } from '../config.js';
 import { parseMultipart } from '../multipart.js';
 import { HttpProblem, badRequest, notPending, notProcessing, unknownRunnerJob } from '../problem.js';
-import { AbortBody, ErrorBody, JobTokensBody, RequestBody, RunnerTokenBody, UpdateFields, isUuid, parseBody } from '../schemas.js';
+import { isUuid, parseBody } from '../schemas.js';
 import { isS3NotFound, type Storage } from '../s3.js';
 import type { Store } from '../store.js';
 import { newJobToken, sha256Hex } from '../tokens.js';
@@ -36,7 +45,7 @@ export interface JobsDeps {
 }
 
 export function jobUuid(req: Request): string {
-  const uuid = String(req.params['uuid'] ?? '');
+  const uuid = String(req.params['jobUUID'] ?? '');
   if (!isUuid(uuid)) throw badRequest('jobUUID must be a UUID');
   return uuid;
 }
@@ -97,7 +106,7 @@ export async function requestJobs(req: Request, res: Response, deps: JobsDeps): 
   touchRunner(deps, runner, req.ip, body.version, servedTypes(body.jobTypes));
   // A runner that names no types is an official PeerTube runner: standard types only.
   const wanted = body.jobTypes ? new Set(body.jobTypes) : undefined;
-  const availableJobs: { uuid: string; type: string; payload: unknown }[] = [];
+  const availableJobs: AvailableJob[] = [];
   for (const { job, task } of deps.store.pendingTasks()) {
     if (wanted ? !wanted.has(task.type) : !isStandardJobType(task.type)) continue;
     if (job.spec.cancel) continue; // the operator is about to cancel it

@@ -1,5 +1,5 @@
 // HLS resolution playlists from runners name the fragmented mp4 the runner made
-// (`<uuid>-<res>-fragmented.mp4`, peertube-runner-reference §2.10); we store the mp4 under the
+// (`<uuid>-<res>-fragmented.mp4`, docs/peertube-runner-protocol.md §8); we store the mp4 under the
 // placement key, so the stored playlist must reference that name instead.
 const MAX_PLAYLIST_BYTES = 1024 * 1024;
 

@@ -1,4 +1,4 @@
-// POST /register and /unregister (peertube-runner-reference §1.2–1.3). A registration is a
+// POST /register and /unregister (docs/peertube-runner-protocol.md §3). A registration is a
 // TranscodeRunner object named after the runner name, so the apiserver itself enforces unique
 // names across replicas; the runner token is stored as a hash (status) and a hash label (so a
 // replica whose cache lags can still find a runner registered a moment ago elsewhere).
@@ -12,7 +12,8 @@ import { updateStatus } from '../../lib/kube/status.js';
 import type { TranscodeRunner } from '../../lib/schema/transcode-runner.js';
 import { errorInfo, type Logger } from '../../lib/log.js';
 import { badRequest, notFound } from '../problem.js';
-import { RegisterBody, RunnerTokenBody, parseBody } from '../schemas.js';
+import { RegisterBody, RunnerTokenBody } from '../../lib/peertube/wire.js';
+import { parseBody } from '../schemas.js';
 import { findRegistrationToken } from '../registration-tokens.js';
 import type { Store } from '../store.js';
 import { hashLabel, newRunnerToken, sha256Hex } from '../tokens.js';

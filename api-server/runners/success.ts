@@ -1,4 +1,4 @@
-// POST /jobs/:uuid/success (peertube-runner-reference §2.10): the multipart body is streamed part by
+// POST /jobs/:uuid/success (docs/peertube-runner-protocol.md §8): the multipart body is streamed part by
 // part to S3 at the task's placement (lib-storage Upload, bounded memory). Order of effects, so a
 // result is acknowledged only once it is durable: authenticate on the first file part (the runner
 // sends its token fields first) → COMPLETING (the atomic guard against a second success: the loser
@@ -13,16 +13,17 @@ import type { Readable } from 'node:stream';
 import { Readable as ReadableStream } from 'node:stream';
 import { basename } from 'node:path';
 import type { FileInfo } from 'busboy';
-import { completeTask, errorTask, startCompleting, type TransitionResult } from '../../lib/jobs/task-state.js';
+import { completeTask, failCompleting, revertCompleting, startCompleting } from '../../lib/peertube/task-state.js';
 import { MAX_RESULT_FILES, boundKeys, manifestKey, needsManifest } from '../../lib/jobs/status-limits.js';
 import { isRequestTooLarge } from '../../lib/kube/client.js';
-import { SUCCESS_FILES, type RunnerJobType } from '../../lib/schema/runner-jobs.js';
-import { TaskState, type TaskStatus, type TranscodeJob, type TranscodeJobStatus } from '../../lib/schema/transcode-job.js';
+import { SUCCESS_FILES, type RunnerJobType } from '../../lib/peertube/job-types.js';
+import { JobTokensBody } from '../../lib/peertube/wire.js';
+import { TaskState, type TaskStatus, type TranscodeJob } from '../../lib/schema/transcode-job.js';
 import type { TranscodeRunner } from '../../lib/schema/transcode-runner.js';
 import { errorInfo, type Logger } from '../../lib/log.js';
 import { parseMultipart, tooLarge } from '../multipart.js';
 import { HttpProblem, badRequest, notProcessing } from '../problem.js';
-import { JobTokensBody, parseBody } from '../schemas.js';
+import { parseBody } from '../schemas.js';
 import { contentTypeOf, type Storage } from '../s3.js';
 import type { RunnerAuth } from './auth.js';
 import type { TaskWriter, Transition } from './transitions.js';
@@ -41,25 +42,6 @@ const UNDO_ATTEMPTS = 6;
 /** Parallel deletes while undoing a success (thousands of frames must not flood S3). */
 const DELETE_BATCH = 16;
 const TOO_LARGE = 'the job status would exceed its size limit';
-
-/** COMPLETING → ERRORED for good (with its children): the result can never be recorded. */
-export function failCompleting(status: TranscodeJobStatus, uuid: string, message: string, now: string): TransitionResult {
-  const task = status.tasks?.find((t) => t.uuid === uuid);
-  if (!task) return { ok: false, error: 'unknown_task' };
-  if (task.state !== TaskState.COMPLETING) return { ok: false, error: 'not_processing', task };
-  task.state = TaskState.PROCESSING; // errorTask's precondition; with no retries left it errors at once
-  return errorTask(status, uuid, message, now, 0);
-}
-
-/** COMPLETING → PROCESSING: the upload did not finish, the runner still owns the task. */
-export function revertCompleting(status: TranscodeJobStatus, uuid: string, now: string): TransitionResult {
-  const task = status.tasks?.find((t) => t.uuid === uuid);
-  if (!task) return { ok: false, error: 'unknown_task' };
-  if (task.state !== TaskState.COMPLETING) return { ok: false, error: 'not_processing', task };
-  task.state = TaskState.PROCESSING;
-  task.updatedAt = now;
-  return { ok: true, task };
-}
 
 async function readSmall(stream: Readable, max: number): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -1,5 +1,5 @@
-// Runner-driven task transitions as CR status writes (shared contracts §2). Each transition is the
-// pure function from lib/jobs/task-state.ts applied to a copy of the job and written with its
+// Runner-driven task transitions as CR status writes (docs/peertube-runner-protocol.md §5). Each
+// transition is the pure function from lib/peertube/task-state.ts applied to a copy of the job and written with its
 // resourceVersion, so concurrent writers (other replicas, the operator) can never be overwritten.
 // Accept is special: a conflict is re-checked against the fresh object and retried only while the
 // task is still pending, so a task is handed out once, and an unrelated write to the same job
@@ -7,8 +7,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { crs, type CrClient } from '../../lib/kube/crs.js';
 import { updateStatus, writeStatusOnce } from '../../lib/kube/status.js';
-import type { TransitionResult } from '../../lib/jobs/task-state.js';
-import { acceptTask, updateTaskProgress } from '../../lib/jobs/task-state.js';
+import type { TransitionResult } from '../../lib/peertube/task-state.js';
+import { acceptTask, updateTaskProgress } from '../../lib/peertube/task-state.js';
 import { TaskState, type TranscodeJob, type TranscodeJobStatus } from '../../lib/schema/transcode-job.js';
 import type { Logger } from '../../lib/log.js';
 import { errorInfo } from '../../lib/log.js';

@@ -1,17 +1,15 @@
-// Wire views of tasks (peertube-runner-reference §2.5–2.6): the public payload with input URLs made
+// Wire views of tasks (docs/peertube-runner-protocol.md §6): the public payload with input URLs made
 // absolute from our public base URL (the CR stores paths, so the URL follows the deployment), and
 // the RunnerJob object returned by accept. Server-only fields (inputs, placement, hashes) never leave.
 import type { TaskStatus, TranscodeJob } from '../../lib/schema/transcode-job.js';
 import type { TranscodeRunner } from '../../lib/schema/transcode-runner.js';
-import { stateLabel } from '../../lib/jobs/task-state.js';
-import type { Static } from '@sinclair/typebox';
-import type { RunnerJob } from '../schemas.js';
-
-const FILE_PATH_PREFIX = '/api/v1/runners/jobs/';
+import { isInputFilePath } from '../../lib/peertube/routes.js';
+import { stateLabel } from '../../lib/peertube/task-state.js';
+import type { RunnerJob } from '../../lib/peertube/wire.js';
 
 /** Deep copy of `payload` with every stored input path turned into an absolute URL. */
 export function absolutePayload(payload: unknown, publicUrl: string): unknown {
-  if (typeof payload === 'string') return payload.startsWith(FILE_PATH_PREFIX) ? publicUrl + payload : payload;
+  if (typeof payload === 'string') return isInputFilePath(payload) ? publicUrl + payload : payload;
   if (Array.isArray(payload)) return payload.map((v) => absolutePayload(v, publicUrl));
   if (payload && typeof payload === 'object') {
     const out: Record<string, unknown> = {};
@@ -21,7 +19,7 @@ export function absolutePayload(payload: unknown, publicUrl: string): unknown {
   return payload;
 }
 
-export function runnerJobView(job: TranscodeJob, task: TaskStatus, publicUrl: string, runner?: TranscodeRunner): Static<typeof RunnerJob> {
+export function runnerJobView(job: TranscodeJob, task: TaskStatus, publicUrl: string, runner?: TranscodeRunner): RunnerJob {
   const parent = task.dependsOn ? job.status?.tasks?.find((t) => t.uuid === task.dependsOn) : undefined;
   return {
     uuid: task.uuid,

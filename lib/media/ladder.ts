@@ -1,4 +1,4 @@
-// HLS rendition ladder as PeerTube derives it (peertube-runner-reference §4.1): the input's own
+// HLS rendition ladder as PeerTube derives it (docs/peertube-runner-protocol.md §9): the input's own
 // resolution (its smaller side) plus every standard resolution below it — never an upscale.
 export const PEERTUBE_LADDER = [2160, 1440, 1080, 720, 480, 360, 240, 144] as const;
 

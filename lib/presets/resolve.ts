@@ -4,7 +4,7 @@
 // equal the input's → RATIO_ERROR; no_enlarge (default true): neither side larger than the input's →
 // ENLARGEMENT_ERROR. A failure concerns that output only.
 import type { OutputSpec } from '../schema/ct-job.js';
-import type { CtEncoding } from '../schema/runner-jobs.js';
+import type { CtEncoding } from '../peertube/job-types.js';
 import { PRESETS, type CtPreset } from './data.js';
 
 export type CtReason =

@@ -6,7 +6,7 @@ import { JobDescription } from './ct-job.js';
 export const JOB_PHASES = ['Pending', 'Probing', 'Running', 'Succeeded', 'Failed', 'Canceled'] as const;
 export type JobPhase = (typeof JOB_PHASES)[number];
 
-/** PeerTube RunnerJobState wire values (peertube-runner-reference §2.3). */
+/** PeerTube RunnerJobState wire values (docs/peertube-runner-protocol.md §5). */
 export const TaskState = {
   PENDING: 1,
   PROCESSING: 2,

@@ -1,7 +1,7 @@
 // vod-audio-merge-transcoding: an audio file + its preview image become an mp4 video at the
 // requested height and fps, as long as the audio.
 import { join } from 'node:path';
-import { AudioMergePayload } from '../../lib/schema/runner-jobs.js';
+import { AudioMergePayload } from '../../lib/peertube/job-types.js';
 import { validator } from '../../lib/validate.js';
 import { newCommand } from '../ffmpeg.js';
 import { probeMedia } from '../probe.js';

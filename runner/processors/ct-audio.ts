@@ -1,6 +1,6 @@
 // ct-audio-extraction: the audio track alone, with the requested codec, bitrate and container.
 import { join } from 'node:path';
-import { CtAudioPayload } from '../../lib/schema/runner-jobs.js';
+import { CtAudioPayload } from '../../lib/peertube/job-types.js';
 import { validator } from '../../lib/validate.js';
 import { newCommand } from '../ffmpeg.js';
 import { inputInfo } from '../input.js';

@@ -2,7 +2,7 @@
 // N seconds named `<stem>NNNNNN.<ext>` from 000001 (CT naming). Both: -f image2 -q:v 8.
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CtThumbnailsPayload } from '../../lib/schema/runner-jobs.js';
+import { CtThumbnailsPayload } from '../../lib/peertube/job-types.js';
 import { validator } from '../../lib/validate.js';
 import { newCommand } from '../ffmpeg.js';
 import { inputInfo } from '../input.js';

@@ -2,7 +2,7 @@
 // -b:a, codecs, -profile:v, -level, -refs, container) and the optional CT watermark.
 import { join } from 'node:path';
 import type { Static } from '@sinclair/typebox';
-import { CtVideoPayload, type CtEncoding, type CtWatermark } from '../../lib/schema/runner-jobs.js';
+import { CtVideoPayload, type CtEncoding, type CtWatermark } from '../../lib/peertube/job-types.js';
 import { validator } from '../../lib/validate.js';
 import { newCommand } from '../ffmpeg.js';
 import { inputInfo } from '../input.js';

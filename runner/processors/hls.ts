@@ -3,7 +3,7 @@
 // referencing the mp4 by that name with byte ranges (reference §2.10).
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { HlsPayload } from '../../lib/schema/runner-jobs.js';
+import { HlsPayload } from '../../lib/peertube/job-types.js';
 import { validator } from '../../lib/validate.js';
 import { newCommand } from '../ffmpeg.js';
 import { AAC_OPTIONS, addInput, addOutputOptions, assertOutput, fpsFilter, h264Options, scaleToHeight } from './common.js';

@@ -1,5 +1,5 @@
 // Job type → processor.
-import type { RunnerJobType } from '../../lib/schema/runner-jobs.js';
+import type { RunnerJobType } from '../../lib/peertube/job-types.js';
 import { audioMergeProcessor } from './audio-merge.js';
 import { ctAudioProcessor } from './ct-audio.js';
 import { ctThumbnailsProcessor } from './ct-thumbnails.js';

@@ -1,7 +1,7 @@
 // video-studio-transcoding: cut, add-intro, add-outro and add-watermark tasks applied in order,
 // each step re-encoding into the next intermediate file (reference §2.12, PeerTube FFmpegEdition).
 import { join } from 'node:path';
-import { StudioPayload, type StudioTask } from '../../lib/schema/runner-jobs.js';
+import { StudioPayload, type StudioTask } from '../../lib/peertube/job-types.js';
 import { validator } from '../../lib/validate.js';
 import { newCommand } from '../ffmpeg.js';
 import { probeMedia, type MediaInfo } from '../probe.js';

@@ -2,7 +2,7 @@
 import type { FfmpegCommand } from 'fluent-ffmpeg';
 import type { Logger } from '../../lib/log.js';
 import type { Validator } from '../../lib/validate.js';
-import type { RunnerJobType } from '../../lib/schema/runner-jobs.js';
+import type { RunnerJobType } from '../../lib/peertube/job-types.js';
 import type { FfmpegSettings } from '../ffmpeg.js';
 import type { OpenedInput } from '../input.js';
 import type { AcceptedJob, UploadFile } from '../protocol-client.js';

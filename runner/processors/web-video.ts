@@ -1,7 +1,7 @@
 // vod-web-video-transcoding: H.264 + AAC mp4 at the requested height and fps, +faststart;
 // resolution 0 means audio only (reference §2.12).
 import { join } from 'node:path';
-import { WebVideoPayload } from '../../lib/schema/runner-jobs.js';
+import { WebVideoPayload } from '../../lib/peertube/job-types.js';
 import { validator } from '../../lib/validate.js';
 import { newCommand } from '../ffmpeg.js';
 import { AAC_OPTIONS, addInput, addOutputOptions, assertOutput, fpsFilter, h264Options, scaleToHeight } from './common.js';

@@ -9,7 +9,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { CtClient } from '../../sdk/index.js';
 import type { AnyCtMessage } from '../../lib/ct/messages.js';
 import type { TranscodeJob } from '../../lib/schema/transcode-job.js';
-import { PEERTUBE_JOB_TYPES } from '../../lib/schema/runner-jobs.js';
+import { PEERTUBE_JOB_TYPES } from '../../lib/peertube/job-types.js';
 import { generateAudio, generateClip, probe } from '../helpers/media.js';
 import { startStack, readyClient, listJobs, putFile, download, type Stack } from '../helpers/stack.js';
 import { waitFor } from '../env/process.js';

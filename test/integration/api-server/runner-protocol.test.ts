@@ -1,5 +1,5 @@
 // The PeerTube runner protocol against a real api-server process, real kube-apiserver and moto:
-// every endpoint, status code and problem `code` of peertube-runner-reference §1–3 / §5.1.
+// every endpoint, status code and problem `code` of docs/peertube-runner-protocol.md §2–10.
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { io as ioClient, type Socket } from 'socket.io-client';

@@ -4,7 +4,7 @@
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { setupHarness, activityTimeline, eventTypes, type Harness } from './harness.js';
 import { updateStatus } from '../../../lib/kube/status.js';
-import { completeTask } from '../../../lib/jobs/task-state.js';
+import { completeTask } from '../../../lib/peertube/task-state.js';
 import type { TranscodeJob } from '../../../lib/schema/transcode-job.js';
 import { GROUP, VERSION } from '../../../lib/kube/resources.js';
 

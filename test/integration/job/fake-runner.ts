@@ -1,5 +1,5 @@
 // Plays the runner + api-server part of a task through the same CR transitions the api-server makes
-// (lib/jobs/task-state.ts written with lib/kube/status.ts), with real ffmpeg doing the work and the
+// (lib/peertube/task-state.ts written with lib/kube/status.ts), with real ffmpeg doing the work and the
 // results stored at the task's placement in S3 (moto).
 import { createHash, randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
@@ -11,7 +11,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { GetObjectCommand, PutObjectCommand, type S3Client, type StorageClass, type ServerSideEncryption } from '@aws-sdk/client-s3';
 import { updateStatus } from '../../../lib/kube/status.js';
-import { acceptTask, updateTaskProgress, startCompleting, completeTask, errorTask } from '../../../lib/jobs/task-state.js';
+import { acceptTask, updateTaskProgress, startCompleting, completeTask, errorTask } from '../../../lib/peertube/task-state.js';
 import type { TaskStatus, TranscodeJob } from '../../../lib/schema/transcode-job.js';
 import { GROUP, VERSION } from '../../../lib/kube/resources.js';
 

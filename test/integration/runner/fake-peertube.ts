@@ -1,5 +1,5 @@
 // A small PeerTube-protocol server for the runner's tests (express + busboy + socket.io), following
-// peertube-runner-reference §1–3: JSON and multipart bodies, exact status codes, problem+json codes,
+// docs/peertube-runner-protocol.md §2–10: JSON and multipart bodies, exact status codes, problem+json codes,
 // downloads by POST with a redirect to a storage URL, and the `available-jobs` ping. A plain fake:
 // the real api-server is tested on its own and end to end.
 import { randomUUID } from 'node:crypto';

@@ -1,10 +1,9 @@
 // Pure helpers of the api-server: playlist rewriting, safe names/paths, shortUUID, payload URLs,
-// configuration checks, the COMPLETING revert.
+// configuration checks.
 import { rewritePlaylist, isSafeFileName } from '../../../api-server/runners/playlist.js';
 import { isSafeStoragePath, shortUuid } from '../../../api-server/videos.js';
 import { absolutePayload } from '../../../api-server/runners/view.js';
 import { loadConfig } from '../../../api-server/config.js';
-import { revertCompleting } from '../../../api-server/runners/success.js';
 import { runnerObjectName } from '../../../api-server/runners/registration.js';
 import { sameHash, sha256Hex } from '../../../api-server/tokens.js';
 
@@ -53,15 +52,6 @@ test('loadConfig: defaults and clear errors', () => {
   expect(() => loadConfig({ CT_HTTP_PORT: 'abc' })).toThrow(/CT_HTTP_PORT/);
   expect(() => loadConfig({ CT_DOWNLOAD_MODE: 'proxy' })).toThrow(/CT_DOWNLOAD_MODE/);
   expect(() => loadConfig({ CT_ADMIN_TOKEN: 'short' })).toThrow(/CT_ADMIN_TOKEN/);
-});
-
-test('revertCompleting only moves COMPLETING back to PROCESSING', () => {
-  const task = (state: number) => ({ uuid: 'u', state, updatedAt: 'then' }) as any;
-  const s = { tasks: [task(9)] };
-  expect(revertCompleting(s, 'u', 'now')).toMatchObject({ ok: true });
-  expect(s.tasks[0]).toMatchObject({ state: 2, updatedAt: 'now' });
-  expect(revertCompleting({ tasks: [task(3)] }, 'u', 'now')).toMatchObject({ ok: false, error: 'not_processing' });
-  expect(revertCompleting({ tasks: [] }, 'u', 'now')).toMatchObject({ ok: false, error: 'unknown_task' });
 });
 
 test('runner object names are valid DNS labels and distinct per runner name', () => {

@@ -1,7 +1,7 @@
 // Planner and lifecycle rules, as pure functions on a job status.
 import { planJob, hlsKeys, normalizeKey } from '../../../operator/job/plan.js';
 import { applyCancellation, applyWatchdog, updateOutputs, finishIfDone, jobProgress } from '../../../operator/job/lifecycle.js';
-import { acceptTask, completeTask, errorTask } from '../../../lib/jobs/task-state.js';
+import { acceptTask, completeTask, errorTask } from '../../../lib/peertube/task-state.js';
 import type { TranscodeJob, ProbeInfo, TranscodeJobStatus } from '../../../lib/schema/transcode-job.js';
 import type { OutputSpec } from '../../../lib/schema/ct-job.js';
 

@@ -13,7 +13,7 @@ import {
 import { planMessages } from '../../../lib/ct/events.js';
 import type { TaskStatus, TranscodeJob, TranscodeJobStatus } from '../../../lib/schema/transcode-job.js';
 import type { TranscodeRunner } from '../../../lib/schema/transcode-runner.js';
-import type { CtVideoPayload } from '../../../lib/schema/runner-jobs.js';
+import type { CtVideoPayload } from '../../../lib/peertube/job-types.js';
 
 const t0 = Date.parse('2026-01-01T00:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -1,6 +1,6 @@
 // The stall watchdog on pure status objects: silent runners and lost completions.
 import { applyWatchdog } from '../../../operator/job/lifecycle.js';
-import { COMPLETING_STALL_MS } from '../../../lib/jobs/task-state.js';
+import { COMPLETING_STALL_MS } from '../../../lib/peertube/task-state.js';
 import type { TaskStatus, TranscodeJobStatus } from '../../../lib/schema/transcode-job.js';
 
 const t0 = Date.parse('2026-01-01T00:00:00Z');

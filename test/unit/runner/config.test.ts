@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, saveRunnerToken, type RunnerConfig } from '../../../runner/config.js';
-import { ALL_JOB_TYPES } from '../../../lib/schema/runner-jobs.js';
+import { ALL_JOB_TYPES } from '../../../lib/peertube/job-types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ct-runner-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

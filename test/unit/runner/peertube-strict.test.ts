@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { assertStrictPayload } from '../../../runner/peertube-strict.js';
 import { studioProcessor } from '../../../runner/processors/studio.js';
 import { loadConfig } from '../../../runner/config.js';
-import { PEERTUBE_JOB_TYPES } from '../../../lib/schema/runner-jobs.js';
+import { PEERTUBE_JOB_TYPES } from '../../../lib/peertube/job-types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ct-runner-strict-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

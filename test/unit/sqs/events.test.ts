@@ -1,6 +1,6 @@
 // What the publisher sends for a job's state, in order, and that recorded keys are never sent again.
 import { planMessages, JOB_END_KEY, attemptOf } from '../../../lib/ct/events.js';
-import { acceptTask, startCompleting, completeTask, errorTask, cancelTask, abortTask } from '../../../lib/jobs/task-state.js';
+import { acceptTask, startCompleting, completeTask, errorTask, cancelTask, abortTask } from '../../../lib/peertube/task-state.js';
 import type { TranscodeJob, TaskStatus } from '../../../lib/schema/transcode-job.js';
 
 const NOW = '2026-01-01T00:00:00Z';

@@ -1,0 +1,150 @@
+// The runner-facing job contract: job types, their public payloads and success files
+// (docs/peertube-runner-protocol.md §8–9). Standard types follow PeerTube's payloads exactly; `ct-*`
+// types are ours and are only handed to runners that ask for them by name in `jobTypes`.
+import { Type, type Static } from '@sinclair/typebox';
+
+export const PEERTUBE_JOB_TYPES = [
+  'vod-web-video-transcoding',
+  'vod-hls-transcoding',
+  'vod-audio-merge-transcoding',
+  'video-studio-transcoding',
+] as const;
+
+export const CT_JOB_TYPES = ['ct-video-transcoding', 'ct-thumbnails', 'ct-audio-extraction'] as const;
+
+export const ALL_JOB_TYPES = [...PEERTUBE_JOB_TYPES, ...CT_JOB_TYPES] as const;
+export type RunnerJobType = (typeof ALL_JOB_TYPES)[number];
+
+export function isStandardJobType(t: string): boolean {
+  return (PEERTUBE_JOB_TYPES as readonly string[]).includes(t);
+}
+
+const Url = Type.String({ minLength: 1 });
+
+export const WebVideoPayload = Type.Object({
+  input: Type.Object({ videoFileUrl: Url, separatedAudioFileUrl: Type.Array(Url) }),
+  output: Type.Object({ resolution: Type.Integer({ minimum: 0 }), fps: Type.Number({ minimum: 0 }) }),
+});
+export type WebVideoPayload = Static<typeof WebVideoPayload>;
+
+export const HlsPayload = Type.Object({
+  input: Type.Object({ videoFileUrl: Url, separatedAudioFileUrl: Type.Array(Url) }),
+  output: Type.Object({ resolution: Type.Integer({ minimum: 0 }), fps: Type.Number({ minimum: 0 }), separatedAudio: Type.Boolean() }),
+});
+export type HlsPayload = Static<typeof HlsPayload>;
+
+export const AudioMergePayload = Type.Object({
+  input: Type.Object({ audioFileUrl: Url, previewFileUrl: Url }),
+  output: Type.Object({ resolution: Type.Integer({ minimum: 0 }), fps: Type.Number({ minimum: 0 }) }),
+});
+export type AudioMergePayload = Static<typeof AudioMergePayload>;
+
+export const StudioTask = Type.Union([
+  Type.Object({
+    name: Type.Literal('cut'),
+    options: Type.Object({ start: Type.Optional(Type.Number()), end: Type.Optional(Type.Number()) }),
+  }),
+  Type.Object({ name: Type.Union([Type.Literal('add-intro'), Type.Literal('add-outro')]), options: Type.Object({ file: Url }) }),
+  Type.Object({
+    name: Type.Literal('add-watermark'),
+    // PeerTube's wire name is misspelt (`horitonzalMarginRatio`, packages/models job.model.ts): an
+    // official runner reads only that one. Our runner also accepts the correct spelling.
+    options: Type.Object({
+      file: Url,
+      watermarkSizeRatio: Type.Number(),
+      horitonzalMarginRatio: Type.Number(),
+      verticalMarginRatio: Type.Number(),
+    }),
+  }),
+]);
+export type StudioTask = Static<typeof StudioTask>;
+
+export const StudioPayload = Type.Object({
+  input: Type.Object({ videoFileUrl: Url, separatedAudioFileUrl: Type.Array(Url) }),
+  tasks: Type.Array(StudioTask),
+});
+export type StudioPayload = Static<typeof StudioPayload>;
+
+/** A fully resolved CT encoding: preset + per-output overrides, checked against the input. */
+export const CtEncoding = Type.Object({
+  width: Type.Integer({ minimum: 2 }),
+  height: Type.Integer({ minimum: 2 }),
+  fps: Type.Number({ exclusiveMinimum: 0 }),
+  videoCodec: Type.String(),
+  audioCodec: Type.String(),
+  videoBitrate: Type.String({ description: 'e.g. 2400k' }),
+  audioBitrate: Type.String(),
+  profile: Type.Optional(Type.String()),
+  level: Type.Optional(Type.String()),
+  maxReferenceFrames: Type.Optional(Type.Integer()),
+  container: Type.String({ description: 'ffmpeg muxer, from the output file extension (mp4, webm, mov, mkv, …).' }),
+});
+export type CtEncoding = Static<typeof CtEncoding>;
+
+export const CtWatermark = Type.Object({
+  fileUrl: Url,
+  width: Type.Optional(Type.Integer()),
+  height: Type.Optional(Type.Integer()),
+  opacity: Type.Number({ minimum: 0, maximum: 1 }),
+  x: Type.Integer(),
+  y: Type.Integer(),
+});
+
+/**
+ * What the operator's probe found about the input, so our runner does not probe it again. Optional:
+ * a payload without it (older operator) makes the runner probe the input itself.
+ */
+export const CtInputMedia = Type.Object({
+  durationSec: Type.Number({ minimum: 0 }),
+  hasVideo: Type.Boolean(),
+  hasAudio: Type.Boolean(),
+  width: Type.Optional(Type.Integer({ minimum: 1 })),
+  height: Type.Optional(Type.Integer({ minimum: 1 })),
+  fps: Type.Optional(Type.Number({ minimum: 0 })),
+});
+export type CtInputMedia = Static<typeof CtInputMedia>;
+
+export const CtVideoPayload = Type.Object({
+  input: Type.Object({ videoFileUrl: Url, hasAudio: Type.Boolean(), media: Type.Optional(CtInputMedia) }),
+  output: Type.Object({ encoding: CtEncoding, watermark: Type.Optional(CtWatermark), fileName: Type.String() }),
+});
+export type CtVideoPayload = Static<typeof CtVideoPayload>;
+
+export const CtThumbnailsPayload = Type.Object({
+  input: Type.Object({ videoFileUrl: Url, media: Type.Optional(CtInputMedia) }),
+  output: Type.Object({
+    mode: Type.Union([Type.Literal('snapshot'), Type.Literal('intervals')]),
+    width: Type.Integer({ minimum: 1 }),
+    height: Type.Integer({ minimum: 1 }),
+    snapshotSec: Type.Number({ minimum: 0 }),
+    intervals: Type.Integer({ minimum: 1 }),
+    /** Snapshot: the file name. Intervals: files are `<stem>NNNNNN.<ext>` (CT naming, from 000001). */
+    fileName: Type.String(),
+  }),
+});
+export type CtThumbnailsPayload = Static<typeof CtThumbnailsPayload>;
+
+export const CtAudioPayload = Type.Object({
+  input: Type.Object({ videoFileUrl: Url, media: Type.Optional(CtInputMedia) }),
+  output: Type.Object({ audioCodec: Type.String(), audioBitrate: Type.String(), container: Type.String(), fileName: Type.String() }),
+});
+export type CtAudioPayload = Static<typeof CtAudioPayload>;
+
+/** Multipart file fields of a success (PeerTube's two for VOD, plus our image list). */
+export const SUCCESS_FILE_FIELDS = ['payload[videoFile]', 'payload[resolutionPlaylistFile]', 'payload[imageFiles]'] as const;
+export type SuccessFileField = (typeof SUCCESS_FILE_FIELDS)[number];
+
+/**
+ * Success multipart file fields per type (docs/peertube-runner-protocol.md §8). Ours: `ct-thumbnails`
+ * sends one or more `payload[imageFiles]` parts (file names as CT names them); `ct-video-transcoding`
+ * and `ct-audio-extraction` send `payload[videoFile]` like web-video.
+ */
+export const SUCCESS_FILES: Record<RunnerJobType, { required: SuccessFileField[]; multiple?: SuccessFileField }> = {
+  'vod-web-video-transcoding': { required: ['payload[videoFile]'] },
+  'vod-hls-transcoding': { required: ['payload[videoFile]', 'payload[resolutionPlaylistFile]'] },
+  'vod-audio-merge-transcoding': { required: ['payload[videoFile]'] },
+  'video-studio-transcoding': { required: ['payload[videoFile]'] },
+  'ct-video-transcoding': { required: ['payload[videoFile]'] },
+  'ct-audio-extraction': { required: ['payload[videoFile]'] },
+  'ct-thumbnails': { required: [], multiple: 'payload[imageFiles]' },
+};
