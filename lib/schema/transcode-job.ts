@@ -70,7 +70,9 @@ export const TaskStatus = Type.Object({
         }),
       ),
       rewritePlaylist: Type.Optional(
-        Type.Boolean({ description: 'Deprecated (tasks planned before rewrites existed): HLS playlist rewrite of payload[resolutionPlaylistFile].' }),
+        Type.Boolean({
+          description: 'Deprecated (tasks planned before rewrites existed): HLS playlist rewrite of payload[resolutionPlaylistFile].',
+        }),
       ),
     },
     { description: 'Where the api-server streams the success files (server-only).' },

@@ -86,7 +86,14 @@ export function planJob(ctx: PlanContext, previewRef?: S3Ref): Plan {
       outputs.push({ index, type: spec.output_type, status: 'Pending', bucket: spec.output_bucket });
     } catch (err) {
       if (!(err instanceof OutputFailure)) throw err;
-      outputs.push({ index, type: spec.output_type, status: 'Failed', bucket: spec.output_bucket, reason: err.reason, details: err.details });
+      outputs.push({
+        index,
+        type: spec.output_type,
+        status: 'Failed',
+        bucket: spec.output_bucket,
+        reason: err.reason,
+        details: err.details,
+      });
     }
   });
   return { tasks, outputs };

@@ -69,7 +69,10 @@ export const hlsHandler: OutputHandler<'HLS'> = {
     if (spec.resolutions) {
       const { kept, dropped } = requestedLadder(spec.resolutions, inputRes, spec.no_enlarge === false);
       if (kept.length === 0) {
-        throw new OutputFailure('ENLARGEMENT_ERROR', `every requested resolution (${dropped.join(', ')}) is above the input resolution ${inputRes}p`);
+        throw new OutputFailure(
+          'ENLARGEMENT_ERROR',
+          `every requested resolution (${dropped.join(', ')}) is above the input resolution ${inputRes}p`,
+        );
       }
       resolutions = kept;
     } else {
@@ -121,7 +124,13 @@ export const hlsHandler: OutputHandler<'HLS'> = {
     const body = masterPlaylist(renditions);
     try {
       await s3.send(
-        new PutObjectCommand({ Bucket: bucket, Key: masterKey, Body: body, ContentType: 'application/vnd.apple.mpegurl', ...storageOptions(spec) }),
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: masterKey,
+          Body: body,
+          ContentType: 'application/vnd.apple.mpegurl',
+          ...storageOptions(spec),
+        }),
       );
     } catch (err) {
       throw new FinalizeError(`cannot write the master playlist s3://${bucket}/${masterKey}: ${(err as Error).message}`);

@@ -13,4 +13,3 @@ export const OUTPUT_HANDLERS: Record<OutputType, OutputHandler> = {
   AUDIO: audioHandler,
   HLS: hlsHandler,
 };
-

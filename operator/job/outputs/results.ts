@@ -1,6 +1,13 @@
 // S3 checks shared by the finalizers: result objects exist (HeadObject), media is readable
 // (ffprobe on a presigned URL), long key lists go to a manifest object.
-import { HeadObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client, type StorageClass, type ServerSideEncryption } from '@aws-sdk/client-s3';
+import {
+  HeadObjectCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+  type StorageClass,
+  type ServerSideEncryption,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { FfprobeData } from 'fluent-ffmpeg';
 import type { OutputSpec } from '../../../lib/schema/ct-job.js';
@@ -98,7 +105,11 @@ export async function boundedOutputKeys(s3: S3Client, spec: OutputSpec, keys: st
 }
 
 /** Single-file media outputs (VIDEO, AUDIO): duration and frame size of the first result. */
-export async function describeMedia(s3: S3Client, bucket: string, key: string): Promise<{ duration?: number; width?: number; height?: number }> {
+export async function describeMedia(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<{ duration?: number; width?: number; height?: number }> {
   const data = await probeResult(s3, bucket, key);
   const v = data.streams.find((s) => s.codec_type === 'video');
   const duration = numOr(data.format.duration);

@@ -17,7 +17,10 @@ export const thumbHandler: OutputHandler<'THUMB'> = {
     const mode = spec.mode ?? 'snapshot';
     const snapshotSec = spec.snapshot_sec ?? 0;
     if (mode === 'snapshot' && snapshotSec >= probe.duration) {
-      throw new OutputFailure('TRANSCODE_FAIL', `snapshot_sec ${snapshotSec} is beyond the input duration (${probe.duration.toFixed(2)} s)`);
+      throw new OutputFailure(
+        'TRANSCODE_FAIL',
+        `snapshot_sec ${snapshotSec} is beyond the input duration (${probe.duration.toFixed(2)} s)`,
+      );
     }
     const frames = mode === 'intervals' ? intervalFrames(probe.duration, spec.intervals ?? 10) : 1;
     if (frames > MAX_RESULT_FILES) {
@@ -30,7 +33,14 @@ export const thumbHandler: OutputHandler<'THUMB'> = {
     const uuid = c.newUuid();
     const payload: CtThumbnailsPayload = {
       input: { videoFileUrl: inputPath(uuid, c.videoUuid, 'max-quality') },
-      output: { mode, width: size.width, height: size.height, snapshotSec, intervals: spec.intervals ?? 10, fileName: splitKey(c.key).base },
+      output: {
+        mode,
+        width: size.width,
+        height: size.height,
+        snapshotSec,
+        intervals: spec.intervals ?? 10,
+        fileName: splitKey(c.key).base,
+      },
     };
     const placement = { ...placementBase(spec), prefix: prefixOf(c.key) };
     return [c.task({ name: c.label, type: 'ct-thumbnails', uuid, payload, inputs: { video: c.input }, placement })];

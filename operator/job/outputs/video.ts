@@ -45,7 +45,8 @@ function planAudioMerge(c: OutputPlanContext): TaskStatus[] {
   if (spec.watermark) throw new OutputFailure('WATERMARK_ERROR', 'a watermark needs a video source; the input is audio only');
   const enc = resolveVideoEncoding(spec, undefined);
   if (!enc.ok) throw new OutputFailure(enc.reason, enc.details);
-  if (!c.preview) throw new OutputFailure('CONVERSION_TYPE_ERROR', 'no preview image is available to make a video from an audio-only input');
+  if (!c.preview)
+    throw new OutputFailure('CONVERSION_TYPE_ERROR', 'no preview image is available to make a video from an audio-only input');
   const uuid = c.newUuid();
   const payload: AudioMergePayload = {
     input: {
@@ -71,7 +72,10 @@ export const videoHandler: OutputHandler<'VIDEO'> = {
         await s3.send(new HeadObjectCommand({ Bucket: wm.bucket, Key: wm.key }));
       } catch (err) {
         return {
-          failed: { reason: 'WATERMARK_ERROR', details: `watermark image s3://${wm.bucket}/${wm.key} cannot be read: ${(err as Error).name}` },
+          failed: {
+            reason: 'WATERMARK_ERROR',
+            details: `watermark image s3://${wm.bucket}/${wm.key} cannot be read: ${(err as Error).name}`,
+          },
         };
       }
       return {};
