@@ -29,6 +29,7 @@ import type { RunnerAuth } from './auth.js';
 import type { TaskWriter, Transition } from './transitions.js';
 import { upstreamProblem } from '../upstream.js';
 import { MAX_PLAYLIST_BYTES, isSafeFileName, rewritePlaylist } from './playlist.js';
+import { playlistMediaField } from '../../lib/jobs/placement.js';
 
 export interface SuccessDeps {
   auth: RunnerAuth;
@@ -120,8 +121,9 @@ export async function handleSuccess(req: Request, res: Response, uuid: string, d
     const opts = Object.fromEntries(Object.entries(put).filter(([, v]) => v !== undefined));
     // Recorded before the upload starts: a failed request removes what it may have left behind.
     keys.push(key);
-    if (field === 'payload[resolutionPlaylistFile]' && placement.rewritePlaylist) {
-      const videoKey = placement.files?.['payload[videoFile]'];
+    const mediaField = playlistMediaField(placement, field);
+    if (mediaField) {
+      const videoKey = placement.files?.[mediaField];
       const text = (await readSmall(stream, MAX_PLAYLIST_BYTES)).toString('utf8');
       const body = Buffer.from(videoKey ? rewritePlaylist(text, basename(videoKey)) : text, 'utf8');
       size += await storage.putStream(placement.bucket, key, ReadableStream.from([body]), opts);

@@ -63,7 +63,17 @@ export const TaskStatus = Type.Object({
       ),
       storageClass: Type.Optional(Type.String()),
       sse: Type.Optional(Type.String()),
-      rewritePlaylist: Type.Optional(Type.Boolean({ description: 'HLS: rewrite the playlist to reference the stored mp4 name.' })),
+      rewrites: Type.Optional(
+        Type.Record(Type.String(), Type.String(), {
+          description:
+            'Playlist field -> media field: the uploaded playlist is rewritten to reference the stored name of that media file (set by the output handler, e.g. HLS).',
+        }),
+      ),
+      rewritePlaylist: Type.Optional(
+        Type.Boolean({
+          description: 'Deprecated (tasks planned before rewrites existed): HLS playlist rewrite of payload[resolutionPlaylistFile].',
+        }),
+      ),
     },
     { description: 'Where the api-server streams the success files (server-only).' },
   ),

@@ -6,6 +6,7 @@ import type { CacheReader, ObjectKey } from '../runtime/cache.js';
 import { objectKey } from '../runtime/cache.js';
 import type { EventRecorder } from '../runtime/events.js';
 import { setCondition } from '../runtime/conditions.js';
+import { UnschedulableReason } from '../../lib/schema/job-conditions.js';
 import type { EncodingPolicy, TranscodeClient } from '../../lib/schema/transcode-client.js';
 import type { TranscodeRunner } from '../../lib/schema/transcode-runner.js';
 import { TaskState, type TranscodeJob, type TranscodeJobStatus } from '../../lib/schema/transcode-job.js';
@@ -99,7 +100,7 @@ export class RunnerAvailability {
         {
           type: UNSCHEDULABLE_CONDITION,
           status: 'False',
-          reason: expired ? 'NoRunnerDeadlinePassed' : 'RunnersAvailable',
+          reason: expired ? UnschedulableReason.NoRunnerDeadlinePassed : UnschedulableReason.RunnersAvailable,
           message: expired ? `tasks no runner served failed with ${NO_RUNNER_REASON}` : 'a live runner serves every pending task',
         },
         job.metadata.generation,

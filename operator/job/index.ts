@@ -12,7 +12,8 @@ import type { Controller, Runnable, RuntimeContext, CacheReader } from '../runti
 import { sleep } from '../runtime/index.js';
 import { loadSwfConfig, type SwfConfig } from '../swf/config.js';
 import { SwfRecorder } from '../swf/recorder.js';
-import { JobController, stallMsFromEnv, concurrencyFromEnv } from './controller.js';
+import { JobController } from './controller.js';
+import { stallMsFromEnv, concurrencyFromEnv } from './settings.js';
 import { schedulingConfigFromEnv } from './scheduling.js';
 import type { TranscodeRunner } from '../../lib/schema/transcode-runner.js';
 

@@ -1,4 +1,4 @@
-// Pure status transitions the operator owns (contracts §3): cancellation, the stall watchdog, output
+// Pure status transitions the operator owns (see README.md in this folder): cancellation, the stall watchdog, output
 // and job outcome, progress. Runner transitions (accept, update, error, success) are the api-server's.
 // Everything works on a status copy; the controller writes the result in one optimistic update.
 import {

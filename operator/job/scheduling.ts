@@ -11,10 +11,11 @@ import { TaskState, type TaskStatus, type TranscodeJobStatus } from '../../lib/s
 import type { CtVideoPayload, WebVideoPayload } from '../../lib/schema/runner-jobs.js';
 import { cancelTask, isTerminal } from '../../lib/jobs/task-state.js';
 import { resolutionOf } from '../../lib/media/ladder.js';
+import { JobCondition, UnschedulableReason } from '../../lib/schema/job-conditions.js';
 
 export const NO_RUNNER_REASON = 'NO_RUNNER_FOR_TASK_TYPE';
-export const UNSCHEDULABLE_CONDITION = 'Unschedulable';
-export const NO_RUNNER_CONDITION_REASON = 'NoRunnerForTaskType';
+export const UNSCHEDULABLE_CONDITION = JobCondition.Unschedulable;
+export const NO_RUNNER_CONDITION_REASON = UnschedulableReason.NoRunnerForTaskType;
 
 export interface SchedulingConfig {
   /** Default VIDEO encoding policy (CT_ENCODING_POLICY, default auto); a client's spec.encodingPolicy wins. */

@@ -7,7 +7,6 @@ import { isTerminal } from '../../lib/jobs/task-state.js';
 import { INLINE_KEYS } from '../../lib/jobs/status-limits.js';
 import { TaskState, type TranscodeJob, type TranscodeJobStatus } from '../../lib/schema/transcode-job.js';
 import { isJobTerminal } from './lifecycle.js';
-import { setCondition } from '../runtime/conditions.js';
 
 export const TOO_LARGE_REASON = 'JOB_TOO_LARGE';
 const TEXT_MAX = 500;
@@ -63,6 +62,5 @@ export function failTooLarge(job: TranscodeJob, s: TranscodeJobStatus, nowIso: s
   s.reason = TOO_LARGE_REASON;
   s.message = message;
   s.completedAt = nowIso;
-  s.startedAt ??= nowIso;
-  s.conditions = setCondition(s.conditions, { type: 'Completed', status: 'True', reason: 'Failed', message }, job.metadata.generation);
+  s.startedAt ??= nowIso; // the Completed condition is set by the status write (completion.ts)
 }

@@ -1,6 +1,7 @@
 // Plays the runner + api-server part of a task through the same CR transitions the api-server makes
 // (lib/peertube/task-state.ts written with lib/kube/status.ts), with real ffmpeg doing the work and the
 // results stored at the task's placement in S3 (moto).
+import { playlistMediaField } from '../../../lib/jobs/placement.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, statSync, writeFileSync, readFileSync } from 'node:fs';
@@ -118,9 +119,10 @@ export class FakeRunner {
       let key = task.placement.files?.[f.field];
       if (!key) key = `${task.placement.prefix ?? ''}${f.name}`;
       let body: Buffer = readFileSync(f.path);
-      if (task.placement.rewritePlaylist && f.field === 'payload[resolutionPlaylistFile]') {
-        const mp4 = task.placement.files!['payload[videoFile]']!.split('/').pop()!;
-        const produced = files.find((x) => x.field === 'payload[videoFile]')!.name;
+      const mediaField = playlistMediaField(task.placement, f.field);
+      if (mediaField) {
+        const mp4 = task.placement.files![mediaField]!.split('/').pop()!;
+        const produced = files.find((x) => x.field === mediaField)!.name;
         body = Buffer.from(body.toString('utf8').split(produced).join(mp4));
       }
       await this.s3.send(

@@ -97,7 +97,7 @@ test('VIDEO, THUMB, HLS and AUDIO outputs become runner tasks with paths, placem
   expect(hls360!.placement).toEqual({
     bucket: 'out-bucket',
     files: { 'payload[videoFile]': 'out/hls/master-360-fragmented.mp4', 'payload[resolutionPlaylistFile]': 'out/hls/master-360.m3u8' },
-    rewritePlaylist: true,
+    rewrites: { 'payload[resolutionPlaylistFile]': 'payload[videoFile]' },
   });
   expect((hls360!.payload as any).output).toEqual({ resolution: 360, fps: 25, separatedAudio: false });
 });

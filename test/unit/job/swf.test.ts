@@ -1,7 +1,7 @@
 // SWF recorder pure parts: configuration from the environment, history summary, activity ids per attempt.
 import { loadSwfConfig } from '../../../operator/swf/config.js';
 import { summarize, activityIdFor, roundOf } from '../../../operator/swf/recorder.js';
-import { stallMsFromEnv } from '../../../operator/job/controller.js';
+import { stallMsFromEnv } from '../../../operator/job/settings.js';
 import type { HistoryEvent } from '@aws-sdk/client-swf';
 
 test('SWF config: defaults, overrides, and clear errors', () => {
