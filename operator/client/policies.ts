@@ -1,4 +1,4 @@
-// Resource policies of a client's queues and buckets (CT's entitlements, reference §6), and a small
+// Resource policies of a client's queues and buckets (CT's entitlements, docs/client-resources.md), and a small
 // evaluator that answers "does this policy let principal P do action A on resource R" for adopted
 // resources, so a missing grant can be reported precisely.
 

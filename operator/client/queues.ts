@@ -143,7 +143,7 @@ export async function ensureManagedQueues(sqs: SQSClient, spec: ManagedQueueSpec
   };
 }
 
-// Minimum grants for an adopted queue: what CT's components and clients actually call (reference §6.3).
+// Minimum grants for an adopted queue: what CT's components and clients actually call (docs/client-resources.md).
 const REQUIRED = {
   input: { client: ['sqs:SendMessage'], stack: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'] },
   output: { client: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'], stack: ['sqs:SendMessage'] },
