@@ -6,8 +6,8 @@
 import { createServer, type Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { kubeConfig } from '../lib/kube/client.js';
+import { shareAgent } from '../lib/kube/http.js';
 import { createLogger, errorInfo } from '../lib/log.js';
-import { shareAgent } from '../operator/runtime/kube-http.js';
 import { createApp } from './app.js';
 import { createFeed } from './console/index.js';
 import { isRunnerOnline } from './console/views.js';

@@ -1,19 +1,17 @@
-// The api-server's view of the cluster: list+watch caches (operator/runtime/informer.ts) of
+// The api-server's view of the cluster: list+watch caches (lib/kube/informer.ts) of
 // TranscodeJobs, TranscodeRunners, TranscodeClients and registration-token Secrets, plus the
 // indexes the hot paths need (task by uuid, pending tasks by priority, runner by token hash).
 // Serving jobs/request never calls the Kubernetes API. Our own successful writes are fed back
 // with observe() so this replica sees them before the watch event arrives.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { V1Secret } from '@kubernetes/client-node';
-import { Informer, type ResourceType } from '../operator/runtime/informer.js';
-import { ObjectCache } from '../operator/runtime/cache.js';
-import { GROUP, VERSION, KINDS, LABEL_REGISTRATION_TOKEN } from '../lib/kube/resources.js';
+import { Informer } from '../lib/kube/informer.js';
+import { keyOf } from '../lib/kube/object.js';
+import { resourceOf, LABEL_REGISTRATION_TOKEN } from '../lib/kube/resources.js';
 import { TaskState, type TaskStatus, type TranscodeJob } from '../lib/schema/transcode-job.js';
 import type { TranscodeRunner } from '../lib/schema/transcode-runner.js';
 import type { TranscodeClient } from '../lib/schema/transcode-client.js';
 import type { Logger } from '../lib/log.js';
-
-const crd = (kind: keyof typeof KINDS): ResourceType => ({ group: GROUP, version: VERSION, plural: KINDS[kind].plural, kind });
 
 export interface TaskRef {
   job: TranscodeJob;
@@ -42,9 +40,9 @@ export class Store {
 
   constructor(kc: KubeConfig, log: Logger, namespace: string) {
     const opts = namespace ? { namespace } : {};
-    this.jobs = new Informer<TranscodeJob>(kc, crd('TranscodeJob'), log, opts);
-    this.runners = new Informer<TranscodeRunner>(kc, crd('TranscodeRunner'), log, opts);
-    this.clients = new Informer<TranscodeClient>(kc, crd('TranscodeClient'), log, opts);
+    this.jobs = new Informer<TranscodeJob>(kc, resourceOf('TranscodeJob'), log, opts);
+    this.runners = new Informer<TranscodeRunner>(kc, resourceOf('TranscodeRunner'), log, opts);
+    this.clients = new Informer<TranscodeClient>(kc, resourceOf('TranscodeClient'), log, opts);
     this.tokens = new Informer<V1Secret>(kc, { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' }, log, {
       ...opts,
       labelSelector: `${LABEL_REGISTRATION_TOKEN}=true`,
@@ -56,11 +54,11 @@ export class Store {
     this.runners.addHandler({
       onUpsert: (obj, old) => {
         if (old?.status?.runnerTokenHash) this.runnerByHash.delete(old.status.runnerTokenHash);
-        if (obj.status?.runnerTokenHash) this.runnerByHash.set(obj.status.runnerTokenHash, ObjectCache.keyOf(obj));
+        if (obj.status?.runnerTokenHash) this.runnerByHash.set(obj.status.runnerTokenHash, keyOf(obj));
       },
       onDelete: (obj) => {
         const hash = obj.status?.runnerTokenHash;
-        if (hash && this.runnerByHash.get(hash) === ObjectCache.keyOf(obj)) this.runnerByHash.delete(hash);
+        if (hash && this.runnerByHash.get(hash) === keyOf(obj)) this.runnerByHash.delete(hash);
         for (const l of this.runnerDeleteListeners) l(obj);
       },
     });
@@ -90,7 +88,7 @@ export class Store {
   // ---- jobs ----
 
   private indexJob(job: TranscodeJob, old: TranscodeJob | undefined): void {
-    const key = ObjectCache.keyOf(job);
+    const key = keyOf(job);
     const before = new Map<string, { state: number; type: string }>();
     for (const t of old?.status?.tasks ?? []) {
       before.set(t.uuid, { state: t.state, type: t.type });
@@ -114,14 +112,14 @@ export class Store {
   }
 
   private unindexJob(job: TranscodeJob): void {
-    const key = ObjectCache.keyOf(job);
+    const key = keyOf(job);
     for (const t of job.status?.tasks ?? []) if (this.taskJob.get(t.uuid) === key) this.taskJob.delete(t.uuid);
     if (this.pendingKeys.delete(key)) this.pendingSorted = undefined;
   }
 
   /** Feeds back an object we just wrote (the watch event follows; older versions are ignored). */
   observeJob(job: TranscodeJob): void {
-    const current = this.jobs.cache.get(ObjectCache.keyOf(job));
+    const current = this.jobs.cache.get(keyOf(job));
     if (current && !isNewer(job.metadata.resourceVersion, current.metadata.resourceVersion)) return;
     const old = this.jobs.cache.upsert(job);
     this.indexJob(job, old);
@@ -163,11 +161,11 @@ export class Store {
   }
 
   observeRunner(runner: TranscodeRunner): void {
-    const current = this.runners.cache.get(ObjectCache.keyOf(runner));
+    const current = this.runners.cache.get(keyOf(runner));
     if (current && !isNewer(runner.metadata.resourceVersion, current.metadata.resourceVersion)) return;
     this.runners.cache.upsert(runner);
     if (current?.status?.runnerTokenHash) this.runnerByHash.delete(current.status.runnerTokenHash);
-    if (runner.status?.runnerTokenHash) this.runnerByHash.set(runner.status.runnerTokenHash, ObjectCache.keyOf(runner));
+    if (runner.status?.runnerTokenHash) this.runnerByHash.set(runner.status.runnerTokenHash, keyOf(runner));
   }
 
   forgetRunner(runner: TranscodeRunner): void {

@@ -3,10 +3,11 @@
 // the client's output bucket), read its state. Each call is one client, authenticated with the API
 // key in the Secret its TranscodeClient names (Authorization: Bearer <key> or X-Api-Key).
 import { randomUUID } from 'node:crypto';
-import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { Router, type Request } from 'express';
 import { jobIdLabel, jobName } from '../lib/ct/naming.js';
-import { API_VERSION, GROUP, KINDS, LABEL_CLIENT, LABEL_JOB_ID, VERSION } from '../lib/kube/resources.js';
+import { API_VERSION, GROUP, KINDS, LABEL_CLIENT, LABEL_JOB_ID } from '../lib/kube/resources.js';
+import { crs } from '../lib/kube/crs.js';
 import { statusOf } from '../lib/kube/client.js';
 import { JobDescription } from '../lib/schema/ct-job.js';
 import { checkObject, entitlementsOf } from '../lib/ct/bucket-access.js';
@@ -132,7 +133,7 @@ function videoView(job: TranscodeJob, uuid: string) {
 export function videoRouter(deps: VideoDeps): Router {
   const r = Router();
   const keys = new ClientKeys(deps.kc, deps.store);
-  const api = deps.kc.makeApiClient(CustomObjectsApi);
+  const jobs = crs(deps.kc).jobs;
 
   async function createJob(
     client: TranscodeClient,
@@ -174,13 +175,7 @@ export function videoRouter(deps: VideoDeps): Router {
       },
       spec: { clientRef: { name: client.metadata.name! }, jobId, source: 'api', job: description },
     };
-    const created = (await api.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: client.metadata.namespace!,
-      plural: KINDS.TranscodeJob.plural,
-      body: job,
-    })) as TranscodeJob;
+    const created = await jobs.create(job as TranscodeJob);
     deps.store.observeJob(created);
     deps.log.info(
       { client: client.metadata.name, job: created.metadata.name, video: uuid, input: `s3://${inputBucket}/${inputKey}` },

@@ -8,7 +8,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, openSync, createReadStream, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import { SQSClient, SendMessageCommand, ReceiveMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startEnvironment, envVars, type EnvironmentInfo } from '../test/env/environment.js';
@@ -16,7 +16,8 @@ import { waitFor } from '../test/env/process.js';
 import { prepareComponents } from '../test/env/components.js';
 import { keepAlive, type KeepAlive } from '../test/env/keep-alive.js';
 import { REPO_ROOT, CACHE_DIR } from '../test/env/paths.js';
-import { GROUP, VERSION } from '../lib/kube/resources.js';
+import { crs, type Crs } from '../lib/kube/crs.js';
+import type { TranscodeClient } from '../lib/schema/transcode-client.js';
 import { statusOf } from '../lib/kube/client.js';
 import { clientConfig, s3Config, awsSettingsFromEnv } from '../lib/aws/config.js';
 import { parse } from 'yaml';
@@ -126,16 +127,10 @@ async function runExampleJob(info: StackInfo): Promise<void> {
   Object.assign(process.env, envVars(info.env));
   const kc = new KubeConfig();
   kc.loadFromFile(info.env.kubeconfig);
-  const objects = kc.makeApiClient(CustomObjectsApi);
-  const client = parse(readFileSync(join(REPO_ROOT, 'examples', 'transcodeclient.yaml'), 'utf8')) as Record<string, unknown>;
+  const objects = crs(kc);
+  const client = parse(readFileSync(join(REPO_ROOT, 'examples', 'transcodeclient.yaml'), 'utf8')) as TranscodeClient;
   try {
-    await objects.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: NAMESPACE,
-      plural: 'transcodeclients',
-      body: client,
-    });
+    await objects.clients.create({ ...client, metadata: { ...client.metadata, namespace: NAMESPACE } });
     say('applied examples/transcodeclient.yaml (TranscodeClient "demo")');
   } catch (err) {
     if (statusOf(err) !== 409) throw err;
@@ -144,13 +139,7 @@ async function runExampleJob(info: StackInfo): Promise<void> {
   const status = await waitFor(
     'TranscodeClient demo to be Ready',
     async () => {
-      const obj = (await objects.getNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace: NAMESPACE,
-        plural: 'transcodeclients',
-        name: 'demo',
-      })) as { status?: ClientStatus };
+      const obj = (await objects.clients.get(NAMESPACE, 'demo')) as { status?: ClientStatus };
       const ready = obj.status?.conditions?.find((c) => c.type === 'Ready');
       const line = ready ? `${ready.status} ${ready.reason}: ${ready.message}` : 'no status yet';
       if (line !== last) say(`  client demo Ready=${line}`);
@@ -238,24 +227,9 @@ async function runExampleJob(info: StackInfo): Promise<void> {
   }
 }
 
-async function printOutcome(
-  objects: CustomObjectsApi,
-  jobId: string,
-  msg: { type?: string; data?: Record<string, unknown> },
-): Promise<void> {
-  const list = (await objects.listNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace: NAMESPACE,
-    plural: 'transcodejobs',
-  })) as {
-    items: {
-      metadata: { name: string };
-      spec: { jobId: string };
-      status?: { phase?: string; outputs?: { type: string; status: string; bucket?: string; keys?: string[]; reason?: string }[] };
-    }[];
-  };
-  const job = list.items.find((j) => j.spec.jobId === jobId);
+async function printOutcome(objects: Crs, jobId: string, msg: { type?: string; data?: Record<string, unknown> }): Promise<void> {
+  const list = await objects.jobs.list(NAMESPACE);
+  const job = list.find((j) => j.spec.jobId === jobId);
   say(`\n${msg.type}: TranscodeJob ${job?.metadata.name ?? '?'} phase ${job?.status?.phase ?? '?'}`);
   for (const o of job?.status?.outputs ?? []) {
     say(

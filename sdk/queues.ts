@@ -1,7 +1,7 @@
 // Queue URLs of a TranscodeClient read from its status with a kubeconfig (no kubectl needed), for
 // tools run by whoever administers the stack.
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { GROUP, KINDS, VERSION } from '../lib/kube/resources.js';
+import { KubeConfig } from '@kubernetes/client-node';
+import { crs } from '../lib/kube/crs.js';
 import type { TranscodeClient } from '../lib/schema/transcode-client.js';
 
 export interface ClientQueues {
@@ -14,16 +14,9 @@ export async function queuesOfTranscodeClient(name: string, namespace?: string, 
   if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
   else kc.loadFromDefault();
   const ns = namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
-  const api = kc.makeApiClient(CustomObjectsApi);
   let client: TranscodeClient;
   try {
-    client = (await api.getNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: ns,
-      plural: KINDS.TranscodeClient.plural,
-      name,
-    })) as TranscodeClient;
+    client = await crs(kc).clients.get(ns, name);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     throw new Error(

@@ -3,8 +3,8 @@
 // are recomputed on every flush and on a timer, since "online" also changes when nothing is written
 // (a killed runner just stops calling). Only views that changed are sent.
 import type { Response } from 'express';
-import type { KubeObject } from '../../operator/runtime/cache.js';
-import type { Informer } from '../../operator/runtime/informer.js';
+import { keyOf, type KubeObject } from '../../lib/kube/object.js';
+import type { Informer } from '../../lib/kube/informer.js';
 import type { Logger } from '../../lib/log.js';
 import type { TranscodeRunner } from '../../lib/schema/transcode-runner.js';
 import type { Store } from '../store.js';
@@ -30,8 +30,6 @@ export interface FeedOptions {
   isConnected(runner: TranscodeRunner): boolean;
   offlineAfterMs: number;
 }
-
-const keyOf = (o: KubeObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
 export class ConsoleFeed {
   private readonly streams = new Set<Response>();

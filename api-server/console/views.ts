@@ -2,6 +2,7 @@
 // the SSE snapshot and as the live updates, so the page renders the same data either way.
 import type { V1Secret } from '@kubernetes/client-node';
 import { taskStateName } from '../../lib/ct/report.js';
+import { keyOf } from '../../lib/kube/object.js';
 import { TaskState, type TaskStatus, type TranscodeJob } from '../../lib/schema/transcode-job.js';
 import type { TranscodeClient } from '../../lib/schema/transcode-client.js';
 import type { TranscodeRunner } from '../../lib/schema/transcode-runner.js';
@@ -75,7 +76,6 @@ export interface TokenView {
   runners: number;
 }
 
-const keyOf = (o: { metadata?: { namespace?: string; name?: string } }) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 const ts = (v: unknown) => (v === undefined || v === null ? null : v instanceof Date ? v.toISOString() : String(v));
 
 function taskProgress(t: TaskStatus): number {

@@ -3,8 +3,9 @@
 // task must belong to that runner. Lookups come from the cache; a token the cache does not know
 // yet (registered a moment ago through another replica) gets one labelled API lookup, and misses
 // are remembered briefly so bad tokens cannot make us hammer the apiserver.
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { GROUP, VERSION, KINDS } from '../../lib/kube/resources.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { crs, type CrClient } from '../../lib/kube/crs.js';
+import { GROUP } from '../../lib/kube/resources.js';
 import type { TranscodeRunner } from '../../lib/schema/transcode-runner.js';
 import type { Store, TaskRef } from '../store.js';
 import { hashLabel, sameHash, sha256Hex } from '../tokens.js';
@@ -16,14 +17,14 @@ const MAX_MISSES = 10_000;
 
 export class RunnerAuth {
   private readonly misses = new Map<string, number>();
-  private readonly api: CustomObjectsApi;
+  private readonly runners: CrClient<TranscodeRunner>;
 
   constructor(
     kc: KubeConfig,
     private readonly store: Store,
     private readonly namespace: string,
   ) {
-    this.api = kc.makeApiClient(CustomObjectsApi);
+    this.runners = crs(kc).runners;
   }
 
   /** The runner owning `token`, or undefined. */
@@ -66,17 +67,7 @@ export class RunnerAuth {
   }
 
   private async lookup(hash: string): Promise<TranscodeRunner | undefined> {
-    const common = {
-      group: GROUP,
-      version: VERSION,
-      plural: KINDS.TranscodeRunner.plural,
-      labelSelector: `${LABEL_RUNNER_TOKEN_HASH}=${hashLabel(hash)}`,
-    };
-    const list = (
-      this.namespace
-        ? await this.api.listNamespacedCustomObject({ ...common, namespace: this.namespace })
-        : await this.api.listClusterCustomObject(common)
-    ) as { items?: TranscodeRunner[] };
-    return list.items?.find((r) => r.status?.runnerTokenHash !== undefined && sameHash(r.status.runnerTokenHash, hash));
+    const list = await this.runners.list(this.namespace, { labelSelector: `${LABEL_RUNNER_TOKEN_HASH}=${hashLabel(hash)}` });
+    return list.find((r) => r.status?.runnerTokenHash !== undefined && sameHash(r.status.runnerTokenHash, hash));
   }
 }

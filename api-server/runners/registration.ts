@@ -3,9 +3,10 @@
 // names across replicas; the runner token is stored as a hash (status) and a hash label (so a
 // replica whose cache lags can still find a runner registered a moment ago elsewhere).
 import { createHash, randomInt } from 'node:crypto';
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Request, Response } from 'express';
-import { API_VERSION, GROUP, VERSION, KINDS } from '../../lib/kube/resources.js';
+import { API_VERSION, KINDS } from '../../lib/kube/resources.js';
+import { crs } from '../../lib/kube/crs.js';
 import { statusOf } from '../../lib/kube/client.js';
 import { updateStatus } from '../../lib/kube/status.js';
 import type { TranscodeRunner } from '../../lib/schema/transcode-runner.js';
@@ -48,7 +49,7 @@ export async function register(req: Request, res: Response, deps: RegistrationDe
   const namespace = secret.metadata.namespace;
   const runnerToken = newRunnerToken();
   const hash = sha256Hex(runnerToken);
-  const api = deps.kc.makeApiClient(CustomObjectsApi);
+  const runners = crs(deps.kc).runners;
   const obj: TranscodeRunner = {
     apiVersion: API_VERSION,
     kind: KINDS.TranscodeRunner.kind,
@@ -68,13 +69,7 @@ export async function register(req: Request, res: Response, deps: RegistrationDe
   };
   let created: TranscodeRunner;
   try {
-    created = (await api.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace,
-      plural: KINDS.TranscodeRunner.plural,
-      body: obj,
-    })) as TranscodeRunner;
+    created = await runners.create(obj);
   } catch (err) {
     if (statusOf(err) === 409) throw badRequest(DUPLICATE);
     throw err;
@@ -102,14 +97,8 @@ export async function register(req: Request, res: Response, deps: RegistrationDe
     );
   } catch (err) {
     // Half a registration is no registration: remove the object so the name is free again.
-    await api
-      .deleteNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: KINDS.TranscodeRunner.plural,
-        name: created.metadata.name!,
-      })
+    await runners
+      .delete(namespace, created.metadata.name!)
       .catch((e: unknown) =>
         deps.log.error({ err: errorInfo(e), runner: created.metadata.name }, 'could not remove a half-registered runner'),
       );
@@ -129,13 +118,7 @@ export async function deleteRunner(
   runner: TranscodeRunner,
 ): Promise<void> {
   try {
-    await deps.kc.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: runner.metadata.namespace!,
-      plural: KINDS.TranscodeRunner.plural,
-      name: runner.metadata.name!,
-    });
+    await crs(deps.kc).runners.delete(runner.metadata.namespace!, runner.metadata.name!);
   } catch (err) {
     if (statusOf(err) !== 404) throw err;
   }

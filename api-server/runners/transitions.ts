@@ -4,10 +4,9 @@
 // Accept is special: a conflict is re-checked against the fresh object and retried only while the
 // task is still pending, so a task is handed out once, and an unrelated write to the same job
 // (another task's progress) does not make a runner lose a task nobody took.
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { GROUP, VERSION, KINDS } from '../../lib/kube/resources.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { crs, type CrClient } from '../../lib/kube/crs.js';
 import { updateStatus, writeStatusOnce } from '../../lib/kube/status.js';
-import { statusOf } from '../../lib/kube/client.js';
 import type { TransitionResult } from '../../lib/jobs/task-state.js';
 import { acceptTask, updateTaskProgress } from '../../lib/jobs/task-state.js';
 import { TaskState, type TranscodeJob, type TranscodeJobStatus } from '../../lib/schema/transcode-job.js';
@@ -22,7 +21,7 @@ export type AcceptOutcome = { ok: true; job: TranscodeJob } | { ok: false; reaso
 const ACCEPT_ATTEMPTS = 4;
 
 export class TaskWriter {
-  private readonly api: CustomObjectsApi;
+  private readonly jobs: CrClient<TranscodeJob>;
   private readonly progress = new Map<string, { lastWrite: number; timer?: NodeJS.Timeout; value?: number }>();
 
   constructor(
@@ -31,24 +30,13 @@ export class TaskWriter {
     private readonly log: Logger,
     private readonly progressIntervalMs: number,
   ) {
-    this.api = kc.makeApiClient(CustomObjectsApi);
+    this.jobs = crs(kc).jobs;
   }
 
   private async read(job: TranscodeJob): Promise<TranscodeJob | undefined> {
-    try {
-      const fresh = (await this.api.getNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace: job.metadata.namespace!,
-        plural: KINDS.TranscodeJob.plural,
-        name: job.metadata.name!,
-      })) as TranscodeJob;
-      this.store.observeJob(fresh);
-      return fresh;
-    } catch (err) {
-      if (statusOf(err) === 404) return undefined;
-      throw err;
-    }
+    const fresh = await this.jobs.find(job.metadata.namespace!, job.metadata.name!);
+    if (fresh) this.store.observeJob(fresh);
+    return fresh;
   }
 
   async accept(cached: TranscodeJob, uuid: string, runner: { id: string; name: string }, jobTokenHash: string): Promise<AcceptOutcome> {

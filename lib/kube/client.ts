@@ -41,3 +41,18 @@ export function isRequestTooLarge(err: unknown): boolean {
   const text = typeof body === 'string' ? body : JSON.stringify(body ?? '');
   return /request is too large|request entity too large|too long: must have at most/i.test(text);
 }
+
+/** The apiserver's message from an ApiException body (falls back to the error text). */
+export function describeApiError(err: unknown): string {
+  const body = (err as { body?: unknown } | undefined)?.body;
+  if (typeof body === 'string') {
+    try {
+      const parsed = JSON.parse(body) as { message?: string };
+      if (parsed.message) return `${statusOf(err) ?? ''} ${parsed.message}`.trim();
+    } catch {
+      return body.slice(0, 500);
+    }
+  }
+  if (body && typeof body === 'object' && 'message' in body) return String((body as { message: unknown }).message);
+  return err instanceof Error ? err.message : String(err);
+}

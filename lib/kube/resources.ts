@@ -37,6 +37,18 @@ export const KINDS = {
 
 export type KindName = keyof typeof KINDS;
 
+/** Where a resource type is served (what a list/watch path is built from). */
+export interface ResourceType {
+  group: string; // '' for the core group
+  version: string;
+  plural: string;
+  kind: string;
+}
+
+export function resourceOf(kind: KindName): ResourceType {
+  return { group: GROUP, version: VERSION, plural: KINDS[kind].plural, kind };
+}
+
 /** Finalizer the operator puts on TranscodeClients (cleanup of queues/buckets). */
 export const CLIENT_FINALIZER = `${GROUP}/client-cleanup`;
 /** Labels used to find jobs of a client and registration-token Secrets. */

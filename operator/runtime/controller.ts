@@ -4,9 +4,9 @@
 import type { Logger } from '../../lib/log.js';
 import { errorInfo } from '../../lib/log.js';
 import type { KindName } from '../../lib/kube/resources.js';
-import type { KubeObject, ObjectKey } from './cache.js';
-import { ObjectCache } from './cache.js';
-import type { Informer, InformerHandler } from './informer.js';
+import type { KubeObject, ObjectKey } from '../../lib/kube/object.js';
+import { keyOf } from '../../lib/kube/object.js';
+import type { Informer, InformerHandler } from '../../lib/kube/informer.js';
 import { WorkQueue, type WorkQueueOptions } from './workqueue.js';
 import { reconcileTotal, reconcileErrors, reconcileDuration, queueDepth, queueDelayed } from './metrics.js';
 
@@ -60,8 +60,8 @@ export class ControllerRunner {
     this.attach(own, {
       // Every change (status-only ones too, and periodic re-lists) requeues: reconcilers are level-based and
       // skip writes when nothing changed, so this cannot loop.
-      onUpsert: (obj) => this.queue.add(ObjectCache.keyOf(obj)),
-      onDelete: (obj) => this.queue.add(ObjectCache.keyOf(obj)),
+      onUpsert: (obj) => this.queue.add(keyOf(obj)),
+      onDelete: (obj) => this.queue.add(keyOf(obj)),
     });
     for (const w of c.watches ?? []) {
       const enqueue = (obj: KubeObject) => {

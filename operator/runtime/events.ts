@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type CoreV1Event } from '@kubernetes/client-node';
 import type { Logger } from '../../lib/log.js';
 import { errorInfo } from '../../lib/log.js';
-import type { KubeObject } from './cache.js';
+import type { KubeObject } from '../../lib/kube/object.js';
 
 export type EventType = 'Normal' | 'Warning';
 

@@ -11,7 +11,7 @@ import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@
 import { statusOf } from '../../lib/kube/client.js';
 import type { Logger } from '../../lib/log.js';
 import { errorInfo } from '../../lib/log.js';
-import { sleep } from './informer.js';
+import { sleep } from '../../lib/kube/informer.js';
 
 export interface LeaderElectionOptions {
   namespace: string;

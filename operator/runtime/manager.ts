@@ -7,18 +7,19 @@
 // an unreachable apiserver is no reason to exit. Only a stop that does not finish in time exits.
 import type { Server } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { GROUP, VERSION, KINDS, type KindName } from '../../lib/kube/resources.js';
+import { resourceOf, type KindName, type ResourceType } from '../../lib/kube/resources.js';
 import type { Logger } from '../../lib/log.js';
 import { errorInfo } from '../../lib/log.js';
-import type { CacheReader, KubeObject } from './cache.js';
+import type { CacheReader } from '../../lib/kube/cache.js';
+import { shareAgent } from '../../lib/kube/http.js';
+import { Informer } from '../../lib/kube/informer.js';
+import type { KubeObject } from '../../lib/kube/object.js';
+import { StatusWriter } from '../../lib/kube/status.js';
 import { ControllerRunner, type Controller } from './controller.js';
 import { KubeEventRecorder, type EventRecorder } from './events.js';
 import { startHttpServer } from './http.js';
-import { Informer, type ResourceType } from './informer.js';
-import { shareAgent } from './kube-http.js';
 import { LeaderElector, type LeaderElectionOptions } from './leader.js';
 import { informerObjects, informerRelists, isLeader } from './metrics.js';
-import { StatusWriter } from './status.js';
 
 /** A leader-only background task that is not a controller (e.g. the SQS listener). */
 export interface Runnable {
@@ -58,9 +59,7 @@ export interface ManagerOptions {
   stopTimeoutMs?: number;
 }
 
-export function resourceOf(kind: KindName): ResourceType {
-  return { group: GROUP, version: VERSION, plural: KINDS[kind].plural, kind };
-}
+export { resourceOf };
 
 export class Manager {
   readonly context: RuntimeContext;

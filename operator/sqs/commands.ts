@@ -3,10 +3,12 @@
 // answered with COMMAND_REJECTED; anything else (apiserver down, forbidden, output queue gone) throws so
 // the message is retried and, after maxReceiveCount receives, lands in the client's DLQ.
 import { isDeepStrictEqual } from 'node:util';
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../../lib/log.js';
-import { statusOf } from '../../lib/kube/client.js';
-import { API_VERSION, GROUP, KINDS, LABEL_CLIENT, LABEL_JOB_ID, VERSION } from '../../lib/kube/resources.js';
+import { describeApiError, statusOf } from '../../lib/kube/client.js';
+import { crs, type CrClient } from '../../lib/kube/crs.js';
+import { objectKey } from '../../lib/kube/object.js';
+import { API_VERSION, KINDS, LABEL_CLIENT, LABEL_JOB_ID } from '../../lib/kube/resources.js';
 import type { TranscodeJob } from '../../lib/schema/transcode-job.js';
 import { jobIdLabel, jobName } from '../../lib/ct/naming.js';
 import { parseCommand } from '../../lib/ct/parse.js';
@@ -28,7 +30,6 @@ import { validateActivityId } from '../../lib/ct/events.js';
 import { allActivitySummaries } from '../../lib/ct/validate-activity.js';
 import type { EventRecorder } from '../runtime/events.js';
 import type { CacheReader } from '../runtime/index.js';
-import { describeApiError } from '../runtime/index.js';
 import type { SendToClient } from './output.js';
 
 /** The client a message belongs to: the owner of the queue it came from, never anything in the message. */
@@ -43,8 +44,6 @@ export interface HandleResult {
   outcome: 'created' | 'duplicate' | 'replied' | 'rejected';
   reply?: CtMessage;
 }
-
-const plural = KINDS.TranscodeJob.plural;
 
 class Rejected extends Error {
   constructor(
@@ -66,7 +65,7 @@ export interface CommandHandlerOptions {
 }
 
 export class CommandHandler {
-  private readonly api: CustomObjectsApi;
+  private readonly jobApi: CrClient<TranscodeJob>;
 
   constructor(
     kc: KubeConfig,
@@ -77,7 +76,7 @@ export class CommandHandler {
     private readonly afterCreate: () => void = () => {},
     private readonly opts: CommandHandlerOptions = {},
   ) {
-    this.api = kc.makeApiClient(CustomObjectsApi);
+    this.jobApi = crs(kc).jobs;
   }
 
   async handle(client: ClientTarget, body: string, messageId: string | undefined): Promise<HandleResult> {
@@ -190,7 +189,7 @@ export class CommandHandler {
     const tooLarge = admissionProblem(cmd.data);
     if (tooLarge) throw new Rejected('JOB_TOO_LARGE', tooLarge);
     try {
-      await this.api.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: client.namespace, plural, body });
+      await this.jobApi.create(body);
     } catch (err) {
       const code = statusOf(err);
       if (code === 409) {
@@ -221,7 +220,7 @@ export class CommandHandler {
 
   /** Buckets and keys the client is not entitled to: refused before anything exists or is read. */
   private async checkAccess(client: ClientTarget, cmd: StartJobCommand): Promise<void> {
-    const tc = this.opts.clients?.get(`${client.namespace}/${client.name}`);
+    const tc = this.opts.clients?.get(objectKey(client.namespace, client.name));
     const who = tc ? entitlementsOf(tc) : undefined;
     if (!tc || !who) return; // the job controller decides (it waits for the client's buckets)
     const refused = accessRefusals(checkJobAccess(who, cmd.data));
@@ -244,7 +243,7 @@ export class CommandHandler {
   /** The client's job with this job_id (cache first, then the apiserver so a just-created job is found). */
   private async findJob(client: ClientTarget, jobId: string): Promise<TranscodeJob> {
     const name = jobName(client.name, jobId);
-    const job = this.jobs.get(`${client.namespace}/${name}`) ?? (await this.getJob(client.namespace, name));
+    const job = this.jobs.get(objectKey(client.namespace, name)) ?? (await this.getJob(client.namespace, name));
     // Names derive from the client, so another client's job_id never resolves here; the check guards
     // against hand-made objects that reuse a name.
     if (!job || job.spec.clientRef.name !== client.name || job.spec.jobId !== jobId) {
@@ -255,26 +254,15 @@ export class CommandHandler {
 
   private async getJob(namespace: string, name: string): Promise<TranscodeJob | undefined> {
     try {
-      return (await this.api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name })) as TranscodeJob;
+      return await this.jobApi.find(namespace, name);
     } catch (err) {
-      if (statusOf(err) === 404) return undefined;
       throw new Error(`reading job ${namespace}/${name} failed: ${describeApiError(err)}`, { cause: err });
     }
   }
 
   private async patchSpec(job: TranscodeJob, spec: Record<string, unknown>, resourceVersion?: string): Promise<void> {
     const { namespace, name } = job.metadata as { namespace: string; name: string };
-    await this.api.patchNamespacedCustomObject(
-      {
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural,
-        name,
-        body: { ...(resourceVersion ? { metadata: { resourceVersion } } : {}), spec },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await this.jobApi.patch(namespace, name, { ...(resourceVersion ? { metadata: { resourceVersion } } : {}), spec });
   }
 
   /** Merge patches replace lists, so the append is guarded by resourceVersion and retried on conflict. */

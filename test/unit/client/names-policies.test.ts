@@ -3,7 +3,7 @@
 import { queueNames, bucketNames, bucketNameProblem, parseQueueUrl } from '../../../operator/client/names.js';
 import { policyAllows, missingActions, inputQueuePolicy, accountOf } from '../../../operator/client/policies.js';
 import { setCondition } from '../../../operator/runtime/conditions.js';
-import { stableJson } from '../../../operator/runtime/status.js';
+import { stableJson } from '../../../lib/kube/status.js';
 
 test('queue names: prefix + namespace + name, ≤80 chars of the SQS alphabet, hash-shortened and distinct', () => {
   expect(queueNames('ct-', 'default', 'demo')).toEqual({
