@@ -15,7 +15,7 @@ import {
   type BucketLocationConstraint,
 } from '@aws-sdk/client-s3';
 import { ClientReason } from '../../lib/schema/client-conditions.js';
-import { stableJson } from '../runtime/status.js';
+import { stableJson } from '../../lib/kube/status.js';
 import { awsErrorName, awsErrorText, awsStatus, isAccessDenied, isNotFound } from './aws-errors.js';
 import type { PolicyDocument } from './policies.js';
 import type { Problem } from './queues.js';

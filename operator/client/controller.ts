@@ -5,10 +5,11 @@
 // removes in cleanup.ts, the AWS calls live in provision.ts, queues.ts and buckets.ts.
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { S3Client } from '@aws-sdk/client-s3';
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { clientConfig, s3Config } from '../../lib/aws/config.js';
 import { enforceAwsLimits } from '../../lib/aws/limits.js';
-import { CLIENT_FINALIZER, GROUP, LABEL_CLIENT, VERSION, KINDS } from '../../lib/kube/resources.js';
+import { crs, type CrClient } from '../../lib/kube/crs.js';
+import { CLIENT_FINALIZER, GROUP, LABEL_CLIENT } from '../../lib/kube/resources.js';
 import { statusOf } from '../../lib/kube/client.js';
 import { errorInfo, type Logger } from '../../lib/log.js';
 import { ClientCondition, ClientEventReason } from '../../lib/schema/client-conditions.js';
@@ -84,12 +85,12 @@ export class ClientController implements Controller<TranscodeClient> {
       },
     },
   ];
-  private readonly api: CustomObjectsApi;
+  private readonly clients: CrClient<TranscodeClient>;
   private readonly memo = new Map<ObjectKey, Provisioned>();
 
   constructor(private readonly o: ClientControllerOptions) {
     this.concurrency = o.config.clientConcurrency;
-    this.api = o.kc.makeApiClient(CustomObjectsApi);
+    this.clients = crs(o.kc).clients;
   }
 
   async reconcile(key: ObjectKey, obj: TranscodeClient | undefined): Promise<ReconcileResult | void> {
@@ -237,22 +238,14 @@ export class ClientController implements Controller<TranscodeClient> {
   }
 
   private async patchMetadata(client: TranscodeClient, metadata: Record<string, unknown>): Promise<TranscodeClient | undefined> {
+    const namespace = client.metadata.namespace ?? 'default';
+    const name = client.metadata.name ?? '';
     try {
-      return (await this.api.patchNamespacedCustomObject(
-        {
-          group: GROUP,
-          version: VERSION,
-          plural: KINDS.TranscodeClient.plural,
-          namespace: client.metadata.namespace ?? 'default',
-          name: client.metadata.name ?? '',
-          // resourceVersion makes the list replacement (finalizers) safe against concurrent edits.
-          body: { metadata: { ...metadata, resourceVersion: client.metadata.resourceVersion } },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      )) as TranscodeClient;
+      // resourceVersion makes the list replacement (finalizers) safe against concurrent edits.
+      return await this.clients.patch(namespace, name, { metadata: { ...metadata, resourceVersion: client.metadata.resourceVersion } });
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
-      throw new Error(`patching ${client.metadata.namespace}/${client.metadata.name} failed: ${describeApiError(err)}`, { cause: err });
+      throw new Error(`patching ${namespace}/${name} failed: ${describeApiError(err)}`, { cause: err });
     }
   }
 }

@@ -10,7 +10,7 @@ import {
   type QueueAttributeName,
 } from '@aws-sdk/client-sqs';
 import { ClientReason, type ClientReasonName } from '../../lib/schema/client-conditions.js';
-import { stableJson } from '../runtime/status.js';
+import { stableJson } from '../../lib/kube/status.js';
 import { awsErrorName, awsErrorText, isAccessDenied, isQueueMissing } from './aws-errors.js';
 import type { QueueNames } from './names.js';
 import { parseQueueUrl } from './names.js';
