@@ -14,7 +14,8 @@ import {
   PutObjectCommand,
   type BucketLocationConstraint,
 } from '@aws-sdk/client-s3';
-import { stableJson } from '../runtime/status.js';
+import { ClientReason } from '../../lib/schema/client-conditions.js';
+import { stableJson } from '../../lib/kube/status.js';
 import { awsErrorName, awsErrorText, awsStatus, isAccessDenied, isNotFound } from './aws-errors.js';
 import type { PolicyDocument } from './policies.js';
 import type { Problem } from './queues.js';
@@ -58,13 +59,13 @@ export async function ensureManagedBucket(
     if (name === 'BucketAlreadyExists' || isAccessDenied(err)) {
       return [
         {
-          reason: 'BucketNameTaken',
+          reason: ClientReason.BucketNameTaken,
           message: `${role} bucket name "${bucket}" is taken by another AWS account; set spec.buckets.${role}.name to another name`,
         },
       ];
     }
     if (name === 'InvalidBucketName')
-      return [{ reason: 'InvalidBucketName', message: `S3 rejected the ${role} bucket name "${bucket}": ${awsErrorText(err)}` }];
+      return [{ reason: ClientReason.InvalidBucketName, message: `S3 rejected the ${role} bucket name "${bucket}": ${awsErrorText(err)}` }];
     if (name !== 'BucketAlreadyOwnedByYou') throw err;
   }
   const current = await bucketPolicy(s3, bucket);
@@ -87,8 +88,13 @@ export async function verifyExistingBucket(s3: S3Client, role: Role, bucket: str
     await s3.send(new HeadBucketCommand({ Bucket: bucket }));
   } catch (err) {
     if (isAccessDenied(err))
-      return [{ reason: 'BucketAccessDenied', message: `the stack has no access to the ${role} bucket "${bucket}" (HeadBucket denied)` }];
-    if (isNotFound(err)) return [{ reason: 'BucketNotFound', message: `${role} bucket "${bucket}" does not exist` }];
+      return [
+        {
+          reason: ClientReason.BucketAccessDenied,
+          message: `the stack has no access to the ${role} bucket "${bucket}" (HeadBucket denied)`,
+        },
+      ];
+    if (isNotFound(err)) return [{ reason: ClientReason.BucketNotFound, message: `${role} bucket "${bucket}" does not exist` }];
     throw err;
   }
   const key = `${prefix}${PROBE_KEY}`;
@@ -99,7 +105,7 @@ export async function verifyExistingBucket(s3: S3Client, role: Role, bucket: str
       if (isAccessDenied(err)) {
         return [
           {
-            reason: 'BucketAccessDenied',
+            reason: ClientReason.BucketAccessDenied,
             message: `the bucket policy of input bucket "${bucket}" does not allow the stack to GetObject on ${prefix}*`,
           },
         ];
@@ -114,7 +120,7 @@ export async function verifyExistingBucket(s3: S3Client, role: Role, bucket: str
     if (isAccessDenied(err)) {
       return [
         {
-          reason: 'BucketAccessDenied',
+          reason: ClientReason.BucketAccessDenied,
           message: `the bucket policy of output bucket "${bucket}" does not allow the stack to PutObject on ${prefix}*`,
         },
       ];

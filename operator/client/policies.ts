@@ -1,4 +1,4 @@
-// Resource policies of a client's queues and buckets (CT's entitlements, reference §6), and a small
+// Resource policies of a client's queues and buckets (CT's entitlements, docs/client-resources.md), and a small
 // evaluator that answers "does this policy let principal P do action A on resource R" for adopted
 // resources, so a missing grant can be reported precisely.
 
@@ -37,50 +37,28 @@ function principalOf(p: string): '*' | { AWS: string } {
   return p === '*' ? '*' : { AWS: p };
 }
 
+function allow(Sid: string, principal: string, Action: string[], Resource: string): PolicyStatement {
+  return { Sid, Effect: 'Allow', Principal: principalOf(principal), Action, Resource };
+}
+
+function queuePolicy(queueArn: string, ...Statement: PolicyStatement[]): PolicyDocument {
+  return { Version: '2012-10-17', Id: `${queueArn}/cloudtranscode`, Statement };
+}
+
 export function inputQueuePolicy(queueArn: string, clientPrincipal: string, stackPrincipal: string): PolicyDocument {
-  return {
-    Version: '2012-10-17',
-    Id: `${queueArn}/cloudtranscode`,
-    Statement: [
-      {
-        Sid: 'ClientSendsCommands',
-        Effect: 'Allow',
-        Principal: principalOf(clientPrincipal),
-        Action: CLIENT_INPUT_QUEUE_ACTIONS,
-        Resource: queueArn,
-      },
-      {
-        Sid: 'StackReadsCommands',
-        Effect: 'Allow',
-        Principal: principalOf(stackPrincipal),
-        Action: STACK_INPUT_QUEUE_ACTIONS,
-        Resource: queueArn,
-      },
-    ],
-  };
+  return queuePolicy(
+    queueArn,
+    allow('ClientSendsCommands', clientPrincipal, CLIENT_INPUT_QUEUE_ACTIONS, queueArn),
+    allow('StackReadsCommands', stackPrincipal, STACK_INPUT_QUEUE_ACTIONS, queueArn),
+  );
 }
 
 export function outputQueuePolicy(queueArn: string, clientPrincipal: string, stackPrincipal: string): PolicyDocument {
-  return {
-    Version: '2012-10-17',
-    Id: `${queueArn}/cloudtranscode`,
-    Statement: [
-      {
-        Sid: 'ClientReadsResults',
-        Effect: 'Allow',
-        Principal: principalOf(clientPrincipal),
-        Action: CLIENT_OUTPUT_QUEUE_ACTIONS,
-        Resource: queueArn,
-      },
-      {
-        Sid: 'StackSendsResults',
-        Effect: 'Allow',
-        Principal: principalOf(stackPrincipal),
-        Action: STACK_OUTPUT_QUEUE_ACTIONS,
-        Resource: queueArn,
-      },
-    ],
-  };
+  return queuePolicy(
+    queueArn,
+    allow('ClientReadsResults', clientPrincipal, CLIENT_OUTPUT_QUEUE_ACTIONS, queueArn),
+    allow('StackSendsResults', stackPrincipal, STACK_OUTPUT_QUEUE_ACTIONS, queueArn),
+  );
 }
 
 /** Objects under `prefix` in `bucket` (every object when prefix is empty). */
@@ -90,32 +68,22 @@ export function objectsArn(bucket: string, prefix = ''): string {
 
 /** Input bucket: the client uploads sources, the stack reads them. */
 export function inputBucketPolicy(bucket: string, prefix: string, clientPrincipal: string, stackPrincipal: string): PolicyDocument {
-  const resource = objectsArn(bucket, prefix);
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'ClientUploadsSources',
-        Effect: 'Allow',
-        Principal: principalOf(clientPrincipal),
-        Action: ['s3:PutObject'],
-        Resource: resource,
-      },
-      { Sid: 'StackReadsSources', Effect: 'Allow', Principal: principalOf(stackPrincipal), Action: ['s3:GetObject'], Resource: resource },
-    ],
-  };
+  const r = objectsArn(bucket, prefix);
+  const Statement = [
+    allow('ClientUploadsSources', clientPrincipal, ['s3:PutObject'], r),
+    allow('StackReadsSources', stackPrincipal, ['s3:GetObject'], r),
+  ];
+  return { Version: '2012-10-17', Statement };
 }
 
 /** Output bucket: the stack writes results, the client reads them. */
 export function outputBucketPolicy(bucket: string, prefix: string, clientPrincipal: string, stackPrincipal: string): PolicyDocument {
-  const resource = objectsArn(bucket, prefix);
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      { Sid: 'ClientReadsResults', Effect: 'Allow', Principal: principalOf(clientPrincipal), Action: ['s3:GetObject'], Resource: resource },
-      { Sid: 'StackWritesResults', Effect: 'Allow', Principal: principalOf(stackPrincipal), Action: ['s3:PutObject'], Resource: resource },
-    ],
-  };
+  const r = objectsArn(bucket, prefix);
+  const Statement = [
+    allow('ClientReadsResults', clientPrincipal, ['s3:GetObject'], r),
+    allow('StackWritesResults', stackPrincipal, ['s3:PutObject'], r),
+  ];
+  return { Version: '2012-10-17', Statement };
 }
 
 /** The 12-digit account of a principal (account id or IAM/STS ARN), undefined for "*". */

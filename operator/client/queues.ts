@@ -9,7 +9,8 @@ import {
   SetQueueAttributesCommand,
   type QueueAttributeName,
 } from '@aws-sdk/client-sqs';
-import { stableJson } from '../runtime/status.js';
+import { ClientReason, type ClientReasonName } from '../../lib/schema/client-conditions.js';
+import { stableJson } from '../../lib/kube/status.js';
 import { awsErrorName, awsErrorText, isAccessDenied, isQueueMissing } from './aws-errors.js';
 import type { QueueNames } from './names.js';
 import { parseQueueUrl } from './names.js';
@@ -26,7 +27,7 @@ export interface QueueStatus {
 
 /** A problem a person can act on: CamelCase reason + sentence. */
 export interface Problem {
-  reason: string;
+  reason: ClientReasonName;
   message: string;
 }
 
@@ -142,7 +143,7 @@ export async function ensureManagedQueues(sqs: SQSClient, spec: ManagedQueueSpec
   };
 }
 
-// Minimum grants for an adopted queue: what CT's components and clients actually call (reference §6.3).
+// Minimum grants for an adopted queue: what CT's components and clients actually call (docs/client-resources.md).
 const REQUIRED = {
   input: { client: ['sqs:SendMessage'], stack: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'] },
   output: { client: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'], stack: ['sqs:SendMessage'] },
@@ -167,7 +168,7 @@ async function verifyQueue(
     return {
       problems: [
         {
-          reason: 'InvalidQueueUrl',
+          reason: ClientReason.InvalidQueueUrl,
           message: `${field} "${url}" is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)`,
         },
       ],
@@ -177,12 +178,12 @@ async function verifyQueue(
   try {
     attrs = await attributes(sqs, url, ['QueueArn', 'Policy']);
   } catch (err) {
-    if (isQueueMissing(err)) return { problems: [{ reason: 'QueueNotFound', message: `${role} queue ${url} does not exist` }] };
+    if (isQueueMissing(err)) return { problems: [{ reason: ClientReason.QueueNotFound, message: `${role} queue ${url} does not exist` }] };
     if (isAccessDenied(err)) {
       return {
         problems: [
           {
-            reason: 'QueueAccessDenied',
+            reason: ClientReason.QueueAccessDenied,
             message: `the stack may not read the attributes of the ${role} queue ${url} (sqs:GetQueueAttributes denied)`,
           },
         ],
@@ -199,7 +200,7 @@ async function verifyQueue(
     const missing = missingActions(policy, principal, REQUIRED[role][who], arn ?? '*');
     if (missing.length > 0) {
       problems.push({
-        reason: 'QueuePolicyIncomplete',
+        reason: ClientReason.QueuePolicyIncomplete,
         message: `${role} queue policy does not allow the ${who} (${principal}) to ${short(missing)}${policy ? '' : ' (the queue has no policy)'}`,
       });
     }
@@ -223,7 +224,10 @@ export async function verifyAdoptedQueues(
     ['output', outputUrl],
   ] as const) {
     if (!url) {
-      problems.push({ reason: 'QueueUrlMissing', message: `spec.queues.${role}Url is required when spec.queues.managed is false` });
+      problems.push({
+        reason: ClientReason.QueueUrlMissing,
+        message: `spec.queues.${role}Url is required when spec.queues.managed is false`,
+      });
       continue;
     }
     const r = await verifyQueue(sqs, role, url, clientPrincipal, stackPrincipal);

@@ -1,4 +1,4 @@
-// SWF recorder pure parts: configuration from the environment, history summary, activity ids per attempt.
+// SWF recorder pure parts (operator/swf/): configuration from the environment, history summary, activity ids per attempt.
 import { loadSwfConfig } from '../../../operator/swf/config.js';
 import { summarize, activityIdFor, roundOf } from '../../../operator/swf/recorder.js';
 import { stallMsFromEnv } from '../../../operator/job/settings.js';
