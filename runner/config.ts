@@ -10,9 +10,9 @@ import { ALL_JOB_TYPES, PEERTUBE_JOB_TYPES, isStandardJobType, type RunnerJobTyp
 import { validator } from '../lib/validate.js';
 import { StringEnum } from '../lib/schema/common.js';
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+import { ConfigError } from '../lib/config/env.js';
+
+export { ConfigError };
 
 export const COMMANDS = ['server', 'register', 'unregister'] as const;
 export type Command = (typeof COMMANDS)[number];

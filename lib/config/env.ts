@@ -10,9 +10,10 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
   /** The variable (or flag) at fault, when one is. */
   readonly variable: string | undefined;
-  constructor(variable: string | undefined, problem: string) {
-    super(variable ? `${variable} ${problem}` : problem);
-    this.variable = variable;
+  /** `new ConfigError(variable, problem)`, or `new ConfigError(message)` when no single variable is at fault. */
+  constructor(variableOrMessage: string, problem?: string) {
+    super(problem === undefined ? variableOrMessage : `${variableOrMessage} ${problem}`);
+    this.variable = problem === undefined ? undefined : variableOrMessage;
   }
 }
 
