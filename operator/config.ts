@@ -62,23 +62,6 @@ export interface OperatorConfig {
   job: JobSettings;
 }
 
-export function jobSettingsFromEnv(env: Env = process.env): JobSettings {
-  return {
-    stallMs: duration(env, 'CT_STALL_SECONDS', 180, { unit: 's', min: 0, exclusiveMin: true, max: 86400 }),
-    concurrency: int(env, 'CT_JOB_CONCURRENCY', 4, 1, 256),
-    sweep: {
-      jobDeadlineMs: duration(env, 'CT_JOB_DEADLINE_SECONDS', 86_400, { unit: 's', min: 0, exclusiveMin: true, max: 30 * 86_400 }),
-      maxTimeouts: int(env, 'CT_TASK_MAX_TIMEOUTS', 10, 1, 1000),
-    },
-    scheduling: {
-      encodingPolicy: oneOf(env, 'CT_ENCODING_POLICY', ENCODING_POLICIES, 'auto'),
-      noRunnerTimeoutMs: duration(env, 'CT_NO_RUNNER_TIMEOUT_SECONDS', 900, { unit: 's', min: 1, max: 604800 }),
-      graceMs: duration(env, 'CT_NO_RUNNER_GRACE_SECONDS', 3, { unit: 's', min: 0, max: 3600 }),
-      runnerLiveMs: duration(env, 'CT_RUNNER_LIVE_SECONDS', 300, { unit: 's', min: 1, max: 86400 }),
-    },
-  };
-}
-
 export function loadConfig(env: Env = process.env): OperatorConfig {
   const leaseDurationMs = int(env, 'CT_LEASE_DURATION_MS', int(env, 'CT_LEASE_DURATION', 15, 1, 3600) * 1000, 1000, 3_600_000);
   const renewDeadlineMs = int(env, 'CT_LEASE_RENEW_DEADLINE_MS', Math.floor(leaseDurationMs * (2 / 3)), 500, leaseDurationMs - 1);
@@ -125,5 +108,22 @@ export function loadConfig(env: Env = process.env): OperatorConfig {
     sqs: sqsConfigFromEnv(env),
     swf: loadSwfConfig(env),
     job: jobSettingsFromEnv(env),
+  };
+}
+
+export function jobSettingsFromEnv(env: Env = process.env): JobSettings {
+  return {
+    stallMs: duration(env, 'CT_STALL_SECONDS', 180, { unit: 's', min: 0, exclusiveMin: true, max: 86400 }),
+    concurrency: int(env, 'CT_JOB_CONCURRENCY', 4, 1, 256),
+    sweep: {
+      jobDeadlineMs: duration(env, 'CT_JOB_DEADLINE_SECONDS', 86_400, { unit: 's', min: 0, exclusiveMin: true, max: 30 * 86_400 }),
+      maxTimeouts: int(env, 'CT_TASK_MAX_TIMEOUTS', 10, 1, 1000),
+    },
+    scheduling: {
+      encodingPolicy: oneOf(env, 'CT_ENCODING_POLICY', ENCODING_POLICIES, 'auto'),
+      noRunnerTimeoutMs: duration(env, 'CT_NO_RUNNER_TIMEOUT_SECONDS', 900, { unit: 's', min: 1, max: 604800 }),
+      graceMs: duration(env, 'CT_NO_RUNNER_GRACE_SECONDS', 3, { unit: 's', min: 0, max: 3600 }),
+      runnerLiveMs: duration(env, 'CT_RUNNER_LIVE_SECONDS', 300, { unit: 's', min: 1, max: 86400 }),
+    },
   };
 }
