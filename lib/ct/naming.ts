@@ -3,6 +3,8 @@
 // second one. job_id allows [A-Za-z0-9._-] (case-sensitive), object names do not, so a hash of
 // the exact job_id keeps distinct ids distinct.
 import { dnsSlug, shortHash } from '../names.js';
+import { API_VERSION, KINDS, LABEL_CLIENT, LABEL_JOB_ID } from '../kube/resources.js';
+import type { TranscodeJob } from '../schema/transcode-job.js';
 
 export function jobName(clientName: string, jobId: string): string {
   const hash = shortHash(`${clientName}\0${jobId}`, 10);
@@ -14,4 +16,26 @@ export function jobName(clientName: string, jobId: string): string {
 /** Label values are limited to 63 chars of [A-Za-z0-9._-]; job ids fit the charset but not the length. */
 export function jobIdLabel(jobId: string): string {
   return jobId.length <= 63 ? jobId.replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, 'x') : shortHash(jobId, 63);
+}
+
+/** The TranscodeJob a CT job of `clientName` becomes (SQS START_JOB or the video API): deterministic name and labels. */
+export function transcodeJobBody(o: {
+  namespace: string;
+  clientName: string;
+  jobId: string;
+  job: TranscodeJob['spec']['job'];
+  source: 'sqs' | 'api';
+  annotations?: Record<string, string>;
+}): TranscodeJob {
+  return {
+    apiVersion: API_VERSION,
+    kind: KINDS.TranscodeJob.kind,
+    metadata: {
+      name: jobName(o.clientName, o.jobId),
+      namespace: o.namespace,
+      labels: { [LABEL_CLIENT]: o.clientName, [LABEL_JOB_ID]: jobIdLabel(o.jobId) },
+      ...(o.annotations ? { annotations: o.annotations } : {}),
+    },
+    spec: { clientRef: { name: o.clientName }, jobId: o.jobId, job: o.job, source: o.source },
+  };
 }

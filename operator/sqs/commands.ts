@@ -6,9 +6,9 @@ import { isDeepStrictEqual } from 'node:util';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../../lib/log.js';
 import { statusOf } from '../../lib/kube/client.js';
-import { API_VERSION, GROUP, KINDS, LABEL_CLIENT, LABEL_JOB_ID, VERSION } from '../../lib/kube/resources.js';
+import { GROUP, KINDS, LABEL_CLIENT, VERSION } from '../../lib/kube/resources.js';
 import type { TranscodeJob } from '../../lib/schema/transcode-job.js';
-import { jobIdLabel, jobName } from '../../lib/ct/naming.js';
+import { jobName, transcodeJobBody } from '../../lib/ct/naming.js';
 import { parseCommand } from '../../lib/ct/parse.js';
 import { isTerminal } from '../../lib/jobs/task-state.js';
 import { admissionProblem } from '../../lib/jobs/status-limits.js';
@@ -180,12 +180,13 @@ export class CommandHandler {
   private async startJob(client: ClientTarget, cmd: StartJobCommand): Promise<HandleResult> {
     await this.checkAccess(client, cmd);
     const name = jobName(client.name, cmd.job_id);
-    const body: TranscodeJob = {
-      apiVersion: API_VERSION,
-      kind: KINDS.TranscodeJob.kind,
-      metadata: { name, namespace: client.namespace, labels: { [LABEL_CLIENT]: client.name, [LABEL_JOB_ID]: jobIdLabel(cmd.job_id) } },
-      spec: { clientRef: { name: client.name }, jobId: cmd.job_id, job: cmd.data, source: 'sqs' },
-    };
+    const body = transcodeJobBody({
+      namespace: client.namespace,
+      clientName: client.name,
+      jobId: cmd.job_id,
+      job: cmd.data,
+      source: 'sqs',
+    });
     const log = this.log.child({ client: `${client.namespace}/${client.name}`, job_id: cmd.job_id, job: name });
     const tooLarge = admissionProblem(cmd.data);
     if (tooLarge) throw new Rejected('JOB_TOO_LARGE', tooLarge);
