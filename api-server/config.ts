@@ -1,6 +1,10 @@
 // api-server settings from the environment (12-factor): one place that reads process.env, checks
-// every value and fails fast at startup with a message naming the bad variable.
-export type DownloadMode = 'stream' | 'redirect';
+// every value and fails fast at startup with a ConfigError naming the bad variable (lib/config/env.ts).
+// Every variable is listed in api-server/README.md.
+import { ConfigError, httpUrl, int, oneOf, str, type Env } from '../lib/config/env.js';
+
+const DOWNLOAD_MODES = ['stream', 'redirect'] as const;
+export type DownloadMode = (typeof DOWNLOAD_MODES)[number];
 
 export interface ApiServerConfig {
   /** Namespace to serve; '' = all namespaces. */
@@ -29,20 +33,10 @@ export interface ApiServerConfig {
   trustProxy: boolean | number | string;
 }
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
-function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
-  return n;
-}
+/** A non-negative or positive integer with no practical upper bound. */
+const atLeast = (env: Env, name: string, def: number, min: number): number => int(env, name, def, min, Number.MAX_SAFE_INTEGER);
 
 function trustProxy(raw: string | undefined): boolean | number | string {
   if (raw === undefined || raw === '' || raw === 'false') return false;
@@ -51,41 +45,28 @@ function trustProxy(raw: string | undefined): boolean | number | string {
   return raw; // e.g. "loopback, 10.0.0.0/8" (express validates it at startup)
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiServerConfig {
-  const port = int(env, 'CT_HTTP_PORT', 8080, 0);
-  const publicRaw = env['CT_PUBLIC_URL'] || `http://localhost:${port}`;
-  let publicUrl: URL;
-  try {
-    publicUrl = new URL(publicRaw);
-  } catch {
-    throw new ConfigError(`CT_PUBLIC_URL must be an absolute http(s) URL, got ${JSON.stringify(publicRaw)}`);
-  }
-  if (publicUrl.protocol !== 'http:' && publicUrl.protocol !== 'https:') {
-    throw new ConfigError(`CT_PUBLIC_URL must start with http:// or https://, got ${JSON.stringify(publicRaw)}`);
-  }
-  if (publicUrl.search || publicUrl.hash) throw new ConfigError('CT_PUBLIC_URL must not have a query string or fragment');
-  const mode = env['CT_DOWNLOAD_MODE'] || 'stream';
-  if (mode !== 'stream' && mode !== 'redirect')
-    throw new ConfigError(`CT_DOWNLOAD_MODE must be "stream" or "redirect", got ${JSON.stringify(mode)}`);
-  const thumb = env['CT_VIDEO_THUMB_SIZE'] || '640x360';
-  if (!/^[0-9]{1,5}x[0-9]{1,5}$/.test(thumb)) throw new ConfigError(`CT_VIDEO_THUMB_SIZE must be WxH, got ${JSON.stringify(thumb)}`);
-  const adminToken = env['CT_ADMIN_TOKEN'];
-  if (adminToken !== undefined && adminToken !== '' && adminToken.length < 16) {
-    throw new ConfigError('CT_ADMIN_TOKEN must be at least 16 characters');
-  }
+export function loadConfig(env: Env = process.env): ApiServerConfig {
+  const port = int(env, 'CT_HTTP_PORT', 8080, 0, 65535);
+  const adminToken = env['CT_ADMIN_TOKEN'] || undefined;
+  if (adminToken !== undefined && adminToken.length < 16) throw new ConfigError('CT_ADMIN_TOKEN', 'must be at least 16 characters');
+  const lastContactIntervalMs = atLeast(env, 'CT_LAST_CONTACT_INTERVAL_MS', 30_000, 0);
   return {
     namespace: env['CT_NAMESPACE'] ?? '',
-    publicUrl: publicUrl.toString().replace(/\/+$/, ''),
+    publicUrl: httpUrl(env, 'CT_PUBLIC_URL', `http://localhost:${port}`),
     host: env['CT_HTTP_HOST'] || '0.0.0.0',
     port,
-    adminToken: adminToken || undefined,
-    maxUploadBytes: int(env, 'CT_MAX_UPLOAD_BYTES', 20 * 1024 ** 3, 1),
-    downloadMode: mode,
-    progressWriteIntervalMs: int(env, 'CT_PROGRESS_WRITE_INTERVAL_MS', 5000, 0),
-    lastContactIntervalMs: int(env, 'CT_LAST_CONTACT_INTERVAL_MS', 30_000, 0),
-    shutdownGraceMs: int(env, 'CT_SHUTDOWN_GRACE_MS', 120_000, 0),
-    videoThumbSize: thumb,
-    consoleOfflineAfterMs: int(env, 'CT_CONSOLE_RUNNER_OFFLINE_MS', 2 * int(env, 'CT_LAST_CONTACT_INTERVAL_MS', 30_000, 0) + 30_000, 1000),
+    adminToken,
+    maxUploadBytes: atLeast(env, 'CT_MAX_UPLOAD_BYTES', 20 * 1024 ** 3, 1),
+    downloadMode: oneOf(env, 'CT_DOWNLOAD_MODE', DOWNLOAD_MODES, 'stream'),
+    progressWriteIntervalMs: atLeast(env, 'CT_PROGRESS_WRITE_INTERVAL_MS', 5000, 0),
+    lastContactIntervalMs,
+    shutdownGraceMs: atLeast(env, 'CT_SHUTDOWN_GRACE_MS', 120_000, 0),
+    videoThumbSize: str(env, 'CT_VIDEO_THUMB_SIZE', '640x360', {
+      pattern: /^[0-9]{1,5}x[0-9]{1,5}$/,
+      what: 'WxH, e.g. 640x360',
+      emptyIsDefault: true,
+    }),
+    consoleOfflineAfterMs: atLeast(env, 'CT_CONSOLE_RUNNER_OFFLINE_MS', 2 * lastContactIntervalMs + 30_000, 1000),
     trustProxy: trustProxy(env['CT_TRUST_PROXY']),
   };
 }

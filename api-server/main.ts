@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { kubeConfig } from '../lib/kube/client.js';
 import { shareAgent } from '../lib/kube/http.js';
+import { loadOrExit } from '../lib/config/env.js';
 import { createLogger, errorInfo } from '../lib/log.js';
 import { createApp } from './app.js';
 import { createFeed } from './console/index.js';
@@ -103,13 +104,7 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isMain) {
   const log = createLogger('api-server');
-  let config: ApiServerConfig;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    log.fatal({ err: errorInfo(err) }, 'invalid configuration');
-    process.exit(2);
-  }
+  const config = loadOrExit(loadConfig, (err) => log.fatal({ variable: err.variable, err: errorInfo(err) }, 'configuration error'));
   startApiServer(config).then(
     (running) => {
       const stop = (signal: string) => {

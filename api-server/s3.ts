@@ -91,10 +91,6 @@ export class Storage {
   }
 }
 
-/** S3 "not found" errors (NoSuchKey, NotFound, NoSuchBucket). */
-export function isS3NotFound(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.$metadata?.httpStatusCode === 404 || e?.name === 'NoSuchKey' || e?.name === 'NoSuchBucket' || e?.name === 'NotFound';
-}
+export { isS3NotFound } from '../lib/aws/errors.js';
 
 export { contentTypeOf } from '../lib/media/content-type.js';

@@ -5,9 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { Router, type Request } from 'express';
-import { jobIdLabel, jobName } from '../lib/ct/naming.js';
-import { API_VERSION, GROUP, KINDS, LABEL_CLIENT, LABEL_JOB_ID } from '../lib/kube/resources.js';
+import { jobName, transcodeJobBody } from '../lib/ct/naming.js';
 import { crs } from '../lib/kube/crs.js';
+import { GROUP } from '../lib/kube/resources.js';
 import { statusOf } from '../lib/kube/client.js';
 import { JobDescription } from '../lib/schema/ct-job.js';
 import { checkObject, entitlementsOf } from '../lib/ct/bucket-access.js';
@@ -164,18 +164,15 @@ export function videoRouter(deps: VideoDeps): Router {
     };
     const errors = checkJob.errors(description);
     if (errors.length) throw invalidParams(errors);
-    const job = {
-      apiVersion: API_VERSION,
-      kind: KINDS.TranscodeJob.kind,
-      metadata: {
-        name: jobName(client.metadata.name!, jobId),
-        namespace: client.metadata.namespace!,
-        labels: { [LABEL_CLIENT]: client.metadata.name!, [LABEL_JOB_ID]: jobIdLabel(jobId) },
-        annotations: { [ANNOTATION_VIDEO_NAME]: name },
-      },
-      spec: { clientRef: { name: client.metadata.name! }, jobId, source: 'api', job: description },
-    };
-    const created = await jobs.create(job as TranscodeJob);
+    const job = transcodeJobBody({
+      namespace: client.metadata.namespace!,
+      clientName: client.metadata.name!,
+      jobId,
+      job: description as TranscodeJob['spec']['job'], // checked just above
+      source: 'api',
+      annotations: { [ANNOTATION_VIDEO_NAME]: name },
+    });
+    const created = await jobs.create(job);
     deps.store.observeJob(created);
     deps.log.info(
       { client: client.metadata.name, job: created.metadata.name, video: uuid, input: `s3://${inputBucket}/${inputKey}` },

@@ -1,10 +1,28 @@
-// Operator configuration, from the environment (the Helm chart sets these). Bad values fail at start-up
-// with a message naming the variable. Job lifecycle settings are read by operator/job: CT_STALL_SECONDS,
-// CT_JOB_CONCURRENCY (controller.ts); CT_ENCODING_POLICY, CT_NO_RUNNER_TIMEOUT_SECONDS,
-// CT_NO_RUNNER_GRACE_SECONDS, CT_RUNNER_LIVE_SECONDS (scheduling.ts, docs/official-runners.md).
+// The operator's whole configuration, from the environment (the Helm chart sets these), loaded once
+// in operator/main.ts and passed down: the runtime and client settings below, the SQS settings
+// (operator/sqs/config.ts), the SWF settings (operator/swf/config.ts) and the job lifecycle settings
+// (jobSettingsFromEnv). Every variable is listed in operator/README.md. Bad values fail at start-up
+// with a ConfigError naming the variable (lib/config/env.ts) and exit code 2.
 import { hostname } from 'node:os';
 import { awsSettingsFromEnv, type AwsSettings } from '../lib/aws/config.js';
-import { PRINCIPAL_PATTERN } from '../lib/schema/transcode-client.js';
+import { bool, duration, int, list, oneOf, str, type Env } from '../lib/config/env.js';
+import { ENCODING_POLICIES, PRINCIPAL_PATTERN } from '../lib/schema/transcode-client.js';
+import type { SchedulingConfig } from './job/scheduling.js';
+import type { SweepLimits } from './job/sweeper.js';
+import { sqsConfigFromEnv, type SqsConfig } from './sqs/config.js';
+import { loadSwfConfig, type SwfConfig } from './swf/config.js';
+
+/** Settings of the TranscodeJob controller (operator/job). */
+export interface JobSettings {
+  /** Stall watchdog threshold (CT_STALL_SECONDS, default 180 s: 3× the official runner's 60 s update interval). */
+  stallMs: number;
+  /** Parallel job reconciles (CT_JOB_CONCURRENCY): probes and SWF calls are mostly waiting. */
+  concurrency: number;
+  /** Last-resort limits (operator/job/sweeper.ts). */
+  sweep: SweepLimits;
+  /** Encoding policy and runner availability (operator/job/scheduling.ts, docs/official-runners.md). */
+  scheduling: SchedulingConfig;
+}
 
 export interface OperatorConfig {
   /** Namespace to watch; '' = all namespaces. */
@@ -39,92 +57,73 @@ export interface OperatorConfig {
   disabled: string[];
   /** Reconciles of clients in parallel. */
   clientConcurrency: number;
+  sqs: SqsConfig;
+  swf: SwfConfig;
+  job: JobSettings;
 }
 
-class ConfigError extends Error {
-  constructor(variable: string, problem: string) {
-    super(`invalid operator configuration: ${variable} ${problem}`);
-    this.name = 'ConfigError';
-  }
-}
-
-function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new ConfigError(name, `must be an integer between ${min} and ${max}, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
-function bool(env: NodeJS.ProcessEnv, name: string, def: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  throw new ConfigError(name, `must be true or false, got ${JSON.stringify(raw)}`);
-}
-
-function str(env: NodeJS.ProcessEnv, name: string, def: string, pattern?: RegExp, what?: string): string {
-  const v = env[name] ?? def;
-  if (pattern && !pattern.test(v)) throw new ConfigError(name, `must be ${what ?? `matching ${pattern}`}, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig {
+export function loadConfig(env: Env = process.env): OperatorConfig {
   const leaseDurationMs = int(env, 'CT_LEASE_DURATION_MS', int(env, 'CT_LEASE_DURATION', 15, 1, 3600) * 1000, 1000, 3_600_000);
   const renewDeadlineMs = int(env, 'CT_LEASE_RENEW_DEADLINE_MS', Math.floor(leaseDurationMs * (2 / 3)), 500, leaseDurationMs - 1);
   const retryPeriodMs = int(env, 'CT_LEASE_RETRY_PERIOD_MS', Math.max(200, Math.floor(leaseDurationMs / 5)), 100, renewDeadlineMs - 1);
   const identity = env['CT_OPERATOR_ID'] || env['POD_NAME'] || `${hostname()}-${process.pid}`;
-  const namespace = str(env, 'CT_NAMESPACE', '', /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/, 'a namespace name or empty (all namespaces)');
+  const namespace = str(env, 'CT_NAMESPACE', '', {
+    pattern: /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/,
+    what: 'a namespace name or empty (all namespaces)',
+  });
   return {
     namespace,
     identity,
     leaderElection: {
       enabled: bool(env, 'CT_LEADER_ELECTION', true),
-      namespace: str(
-        env,
-        'CT_LEASE_NAMESPACE',
-        env['POD_NAMESPACE'] || namespace || 'default',
-        /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
-        'a namespace name',
-      ),
-      name: str(env, 'CT_LEASE_NAME', 'cloudtranscode-operator', /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a Lease name'),
+      namespace: str(env, 'CT_LEASE_NAMESPACE', env['POD_NAMESPACE'] || namespace || 'default', {
+        pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+        what: 'a namespace name',
+      }),
+      name: str(env, 'CT_LEASE_NAME', 'cloudtranscode-operator', { pattern: /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, what: 'a Lease name' }),
       leaseDurationMs,
       renewDeadlineMs,
       retryPeriodMs,
     },
     http: { port: int(env, 'CT_HTTP_PORT', 8081, 0, 65535), host: env['CT_HTTP_HOST'] ?? '0.0.0.0' },
     aws: awsSettingsFromEnv(env),
-    queuePrefix: str(
-      env,
-      'CT_QUEUE_PREFIX',
-      env['CT_RESOURCE_PREFIX'] ?? 'ct-',
-      /^[A-Za-z0-9_-]{0,40}$/,
-      'up to 40 chars of [A-Za-z0-9_-]',
-    ),
-    bucketPrefix: str(
-      env,
-      'CT_BUCKET_PREFIX',
-      (env['CT_RESOURCE_PREFIX'] ?? 'ct-').toLowerCase(),
-      /^[a-z0-9][a-z0-9-]{0,29}$|^$/,
-      'up to 30 chars of [a-z0-9-], starting with a letter or digit',
-    ),
-    stackPrincipal: str(
-      env,
-      'CT_STACK_PRINCIPAL',
-      'arn:aws:iam::123456789012:root',
-      new RegExp(PRINCIPAL_PATTERN),
-      'an AWS account id or IAM ARN',
-    ),
+    queuePrefix: str(env, 'CT_QUEUE_PREFIX', env['CT_RESOURCE_PREFIX'] ?? 'ct-', {
+      pattern: /^[A-Za-z0-9_-]{0,40}$/,
+      what: 'up to 40 chars of [A-Za-z0-9_-]',
+    }),
+    bucketPrefix: str(env, 'CT_BUCKET_PREFIX', (env['CT_RESOURCE_PREFIX'] ?? 'ct-').toLowerCase(), {
+      pattern: /^[a-z0-9][a-z0-9-]{0,29}$|^$/,
+      what: 'up to 30 chars of [a-z0-9-], starting with a letter or digit',
+    }),
+    stackPrincipal: str(env, 'CT_STACK_PRINCIPAL', 'arn:aws:iam::123456789012:root', {
+      pattern: new RegExp(PRINCIPAL_PATTERN),
+      what: 'an AWS account id or IAM ARN',
+    }),
     resyncMs: int(env, 'CT_RESYNC_SECONDS', 300, 5, 86400) * 1000,
     driftCheckMs: int(env, 'CT_DRIFT_CHECK_SECONDS', 1800, 1, 86400) * 1000,
     notReadyRecheckMs: int(env, 'CT_NOT_READY_RECHECK_SECONDS', 30, 1, 3600) * 1000,
     cleanupMaxAttempts: int(env, 'CT_CLEANUP_MAX_ATTEMPTS', 5, 1, 100),
-    disabled: (env['CT_DISABLE'] ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
+    disabled: list(env, 'CT_DISABLE'),
     clientConcurrency: int(env, 'CT_CLIENT_CONCURRENCY', 8, 1, 256),
+    sqs: sqsConfigFromEnv(env),
+    swf: loadSwfConfig(env),
+    job: jobSettingsFromEnv(env),
+  };
+}
+
+export function jobSettingsFromEnv(env: Env = process.env): JobSettings {
+  return {
+    stallMs: duration(env, 'CT_STALL_SECONDS', 180, { unit: 's', min: 0, exclusiveMin: true, max: 86400 }),
+    concurrency: int(env, 'CT_JOB_CONCURRENCY', 4, 1, 256),
+    sweep: {
+      jobDeadlineMs: duration(env, 'CT_JOB_DEADLINE_SECONDS', 86_400, { unit: 's', min: 0, exclusiveMin: true, max: 30 * 86_400 }),
+      maxTimeouts: int(env, 'CT_TASK_MAX_TIMEOUTS', 10, 1, 1000),
+    },
+    scheduling: {
+      encodingPolicy: oneOf(env, 'CT_ENCODING_POLICY', ENCODING_POLICIES, 'auto'),
+      noRunnerTimeoutMs: duration(env, 'CT_NO_RUNNER_TIMEOUT_SECONDS', 900, { unit: 's', min: 1, max: 604800 }),
+      graceMs: duration(env, 'CT_NO_RUNNER_GRACE_SECONDS', 3, { unit: 's', min: 0, max: 3600 }),
+      runnerLiveMs: duration(env, 'CT_RUNNER_LIVE_SECONDS', 300, { unit: 's', min: 1, max: 86400 }),
+    },
   };
 }

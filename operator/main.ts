@@ -13,6 +13,7 @@
 // ──────────────────────────────────────────────────────────────────────────────────────────────────
 import { kubeConfig } from '../lib/kube/client.js';
 import { createLogger, errorInfo } from '../lib/log.js';
+import { CONFIG_EXIT_CODE, loadOrExit } from '../lib/config/env.js';
 import { loadConfig, type OperatorConfig } from './config.js';
 import { Manager, type Controller, type Runnable, type RuntimeContext } from './runtime/index.js';
 import { clientController } from './client/controller.js';
@@ -23,25 +24,19 @@ export function buildComponents(ctx: RuntimeContext, config: OperatorConfig): { 
   return {
     controllers: [
       clientController(ctx, config), // TranscodeClient: queues, buckets, policies, cleanup (operator/client/)
-      ...sqsControllers(ctx), // TranscodeJob → CT messages on the client's output queue (operator/sqs/)
-      ...jobControllers(ctx), // TranscodeJob lifecycle: probe, plan, watchdog, cancel, completion, SWF (operator/job/, operator/swf/)
+      ...sqsControllers(ctx, config.sqs), // TranscodeJob → CT messages on the client's output queue (operator/sqs/)
+      ...jobControllers(ctx, config), // TranscodeJob lifecycle: probe, plan, watchdog, cancel, completion, SWF (operator/job/, operator/swf/)
     ],
     runnables: [
-      ...sqsRunnables(ctx), // SQS listener: client commands from every Ready client's input queue (operator/sqs/)
-      ...jobRunnables(ctx), // SWF domain/type registration at start-up (operator/swf/)
+      ...sqsRunnables(ctx, config.sqs), // SQS listener: client commands from every Ready client's input queue (operator/sqs/)
+      ...jobRunnables(ctx, config), // SWF domain/type registration at start-up (operator/swf/)
     ],
   };
 }
 
 async function main(): Promise<void> {
   const log = createLogger('operator');
-  let config: OperatorConfig;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    log.fatal({ err: errorInfo(err) }, 'configuration error');
-    process.exit(2);
-  }
+  const config = loadOrExit(loadConfig, (err) => log.fatal({ variable: err.variable, err: errorInfo(err) }, 'configuration error'));
   const manager = new Manager({
     kc: kubeConfig(),
     log,
@@ -57,7 +52,7 @@ async function main(): Promise<void> {
   const unknown = config.disabled.filter((n) => !known.has(n));
   if (unknown.length) {
     log.fatal({ unknown, known: [...known] }, 'CT_DISABLE names unknown controllers/runnables');
-    process.exit(2);
+    process.exit(CONFIG_EXIT_CODE);
   }
   const enabled = <T extends { name: string }>(list: T[]) => list.filter((c) => !config.disabled.includes(c.name));
   manager.add(...enabled(controllers)).addRunnable(...enabled(runnables));

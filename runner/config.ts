@@ -10,9 +10,9 @@ import { ALL_JOB_TYPES, PEERTUBE_JOB_TYPES, isStandardJobType, type RunnerJobTyp
 import { validator } from '../lib/validate.js';
 import { StringEnum } from '../lib/schema/common.js';
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+import { ConfigError } from '../lib/config/env.js';
+
+export { ConfigError };
 
 export const COMMANDS = ['server', 'register', 'unregister'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -181,6 +181,27 @@ function pick<T>(...values: (T | undefined)[]): T | undefined {
   return values.find((v) => v !== undefined);
 }
 
+type Flags = Record<string, string | boolean | string[] | undefined>;
+
+/** Numeric settings: config file key, command-line flag, environment variable, integer or any number. */
+const NUMERIC = [
+  ['concurrency', 'concurrency', 'CT_RUNNER_CONCURRENCY', intOf],
+  ['ffmpegThreads', 'ffmpeg-threads', 'CT_RUNNER_FFMPEG_THREADS', intOf],
+  ['ffmpegNice', 'ffmpeg-nice', 'CT_RUNNER_FFMPEG_NICE', intOf],
+  ['pollInterval', 'poll-interval', 'CT_RUNNER_POLL_INTERVAL', numOf],
+  ['updateInterval', 'update-interval', 'CT_RUNNER_UPDATE_INTERVAL', numOf],
+  ['maxBackoff', 'max-backoff', 'CT_RUNNER_MAX_BACKOFF', numOf],
+  ['successRetry', 'success-retry', 'CT_RUNNER_SUCCESS_RETRY', numOf],
+] as const;
+
+/** Flag > environment > config file, for every numeric setting. */
+function numericSettings(f: Flags, env: NodeJS.ProcessEnv, file: RunnerConfigFile): Record<string, number | undefined> {
+  const out: Record<string, number | undefined> = {};
+  for (const [key, flag, variable, parse] of NUMERIC)
+    out[key] = pick(parse(f[flag] as string | undefined, `--${flag}`), parse(env[variable], variable), file[key]);
+  return out;
+}
+
 /** Flags > environment > config file > defaults; every value checked with the config file's schema. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ParsedArgs {
   let parsed;
@@ -196,16 +217,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
         'registration-token': { type: 'string' },
         name: { type: 'string' },
         description: { type: 'string' },
-        concurrency: { type: 'string' },
-        'ffmpeg-threads': { type: 'string' },
-        'ffmpeg-nice': { type: 'string' },
         'job-type': { type: 'string', multiple: true },
         'peertube-strict': { type: 'boolean' },
         'work-dir': { type: 'string' },
-        'poll-interval': { type: 'string' },
-        'update-interval': { type: 'string' },
-        'max-backoff': { type: 'string' },
-        'success-retry': { type: 'string' },
+        ...Object.fromEntries(NUMERIC.map(([, flag]) => [flag, { type: 'string' as const }])),
       },
     });
   } catch (err) {
@@ -226,44 +241,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     runnerToken: file.runnerToken,
     name: pick(f.name, env['CT_RUNNER_NAME'], file.name),
     description: pick(f.description, env['CT_RUNNER_DESCRIPTION'], file.description),
-    concurrency: pick(
-      intOf(f.concurrency, '--concurrency'),
-      intOf(env['CT_RUNNER_CONCURRENCY'], 'CT_RUNNER_CONCURRENCY'),
-      file.concurrency,
-    ),
-    ffmpegThreads: pick(
-      intOf(f['ffmpeg-threads'], '--ffmpeg-threads'),
-      intOf(env['CT_RUNNER_FFMPEG_THREADS'], 'CT_RUNNER_FFMPEG_THREADS'),
-      file.ffmpegThreads,
-    ),
-    ffmpegNice: pick(
-      intOf(f['ffmpeg-nice'], '--ffmpeg-nice'),
-      intOf(env['CT_RUNNER_FFMPEG_NICE'], 'CT_RUNNER_FFMPEG_NICE'),
-      file.ffmpegNice,
-    ),
+    ...numericSettings(f, env, file),
     jobTypes: pick(listOf(f['job-type']), listOf(env['CT_RUNNER_JOB_TYPES']), file.jobTypes),
     workDir: pick(f['work-dir'], env['CT_RUNNER_WORK_DIR'], file.workDir),
     peertubeStrict: pick(f['peertube-strict'], boolOf(env['CT_RUNNER_PEERTUBE_STRICT'], 'CT_RUNNER_PEERTUBE_STRICT'), file.peertubeStrict),
-    pollInterval: pick(
-      numOf(f['poll-interval'], '--poll-interval'),
-      numOf(env['CT_RUNNER_POLL_INTERVAL'], 'CT_RUNNER_POLL_INTERVAL'),
-      file.pollInterval,
-    ),
-    updateInterval: pick(
-      numOf(f['update-interval'], '--update-interval'),
-      numOf(env['CT_RUNNER_UPDATE_INTERVAL'], 'CT_RUNNER_UPDATE_INTERVAL'),
-      file.updateInterval,
-    ),
-    maxBackoff: pick(
-      numOf(f['max-backoff'], '--max-backoff'),
-      numOf(env['CT_RUNNER_MAX_BACKOFF'], 'CT_RUNNER_MAX_BACKOFF'),
-      file.maxBackoff,
-    ),
-    successRetry: pick(
-      numOf(f['success-retry'], '--success-retry'),
-      numOf(env['CT_RUNNER_SUCCESS_RETRY'], 'CT_RUNNER_SUCCESS_RETRY'),
-      file.successRetry,
-    ),
   };
   for (const k of Object.keys(merged)) if (merged[k] === undefined) delete merged[k];
   const errors = checkFile.errors(merged);

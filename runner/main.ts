@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // ct-runner: a PeerTube-protocol transcoding runner. `ct-runner --help` for usage.
+import { CONFIG_EXIT_CODE } from '../lib/config/env.js';
 import { createLogger, errorInfo } from '../lib/log.js';
 import { ConfigError, USAGE, loadConfig, saveRunnerToken } from './config.js';
 import { ProtocolClient } from './protocol-client.js';
@@ -12,7 +13,7 @@ async function main(): Promise<number> {
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`ct-runner: ${err.message}\n`);
-      return 2;
+      return CONFIG_EXIT_CODE;
     }
     throw err;
   }

@@ -1,5 +1,6 @@
 // What the processors need to know about an input, from ffprobe (through fluent-ffmpeg).
 import ffmpeg, { type FfprobeData } from 'fluent-ffmpeg';
+import { ffNumber, frameRate, mainStreams } from '../lib/media/ffprobe.js';
 
 export interface MediaInfo {
   durationSec: number | undefined;
@@ -10,16 +11,9 @@ export interface MediaInfo {
   fps?: number;
 }
 
-function fraction(r: string | undefined): number | undefined {
-  if (!r) return undefined;
-  const [n, d] = r.split('/').map(Number);
-  if (n === undefined || !Number.isFinite(n) || n <= 0) return undefined;
-  return d ? n / d : n;
-}
-
 function positive(v: unknown): number | undefined {
-  const n = Number(v);
-  return v === undefined || !Number.isFinite(n) || n <= 0 ? undefined : n;
+  const n = ffNumber(v);
+  return n === undefined || n <= 0 ? undefined : n;
 }
 
 export async function probeMedia(file: string): Promise<MediaInfo> {
@@ -28,15 +22,13 @@ export async function probeMedia(file: string): Promise<MediaInfo> {
       err ? reject(new Error(`cannot read input ${file}: ${err.message}`, { cause: err })) : resolve(d),
     ),
   );
-  // Attached pictures (cover art) are not a video track.
-  const v = data.streams.find((s) => s.codec_type === 'video' && !(s.disposition?.attached_pic === 1));
-  const a = data.streams.find((s) => s.codec_type === 'audio');
+  const { video: v, audio: a } = mainStreams(data);
   return {
     durationSec: positive(data.format.duration) ?? positive(v?.duration) ?? positive(a?.duration),
     hasVideo: v !== undefined,
     hasAudio: a !== undefined,
     ...(v?.width ? { width: v.width } : {}),
     ...(v?.height ? { height: v.height } : {}),
-    ...(v ? { fps: fraction(v.avg_frame_rate) ?? fraction(v.r_frame_rate) } : {}),
+    ...(v ? { fps: frameRate(v.avg_frame_rate) ?? frameRate(v.r_frame_rate) } : {}),
   };
 }

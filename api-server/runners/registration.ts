@@ -2,7 +2,8 @@
 // TranscodeRunner object named after the runner name, so the apiserver itself enforces unique
 // names across replicas; the runner token is stored as a hash (status) and a hash label (so a
 // replica whose cache lags can still find a runner registered a moment ago elsewhere).
-import { createHash, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
+import { dnsSlug, shortHash } from '../../lib/names.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Request, Response } from 'express';
 import { API_VERSION, KINDS } from '../../lib/kube/resources.js';
@@ -30,12 +31,8 @@ export interface RegistrationDeps {
 
 /** Deterministic object name for a runner name (any characters allowed there; object names are DNS labels). */
 export function runnerObjectName(runnerName: string): string {
-  const slug = runnerName
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 40);
-  const hash = createHash('sha256').update(runnerName).digest('hex').slice(0, 10);
+  const slug = dnsSlug(runnerName).slice(0, 40);
+  const hash = shortHash(runnerName, 10);
   return ['runner', slug, hash].filter(Boolean).join('-').replace(/-+/g, '-');
 }
 

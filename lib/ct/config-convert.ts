@@ -1,7 +1,7 @@
 // Converts a Cloud Transcode G1 stack config (config/cloudTranscodeConfig.json, CT reference §4.1) into
 // TranscodeClient manifests that adopt the existing queues, so CT users can move over without
 // re-plumbing their clients. Pure logic; the CLI is cli/ct-migrate.ts.
-import { createHash } from 'node:crypto';
+import { dnsSlug, shortHash } from '../names.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { stringify } from 'yaml';
 import { API_VERSION, GROUP, KINDS } from '../kube/resources.js';
@@ -98,13 +98,9 @@ const principalRe = new RegExp(PRINCIPAL_PATTERN);
 
 /** A DNS-1123 object name for a CT client name (3–64 chars of anything), hash-suffixed when altered. */
 export function objectNameFor(ctName: string): string {
-  const slug = ctName
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/-+/g, '-')
-    .replace(/^-+|-+$/g, '');
+  const slug = dnsSlug(ctName, { collapse: true });
   if (slug === ctName && slug.length <= 63) return slug;
-  const hash = createHash('sha256').update(ctName).digest('hex').slice(0, 6);
+  const hash = shortHash(ctName, 6);
   return `${slug.slice(0, 56).replace(/-+$/, '') || 'client'}-${hash}`;
 }
 

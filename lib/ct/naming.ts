@@ -2,22 +2,40 @@
 // redelivered START_JOB (or a client re-sending it) finds the existing job instead of making a
 // second one. job_id allows [A-Za-z0-9._-] (case-sensitive), object names do not, so a hash of
 // the exact job_id keeps distinct ids distinct.
-import { createHash } from 'node:crypto';
+import { dnsSlug, shortHash } from '../names.js';
+import { API_VERSION, KINDS, LABEL_CLIENT, LABEL_JOB_ID } from '../kube/resources.js';
+import type { TranscodeJob } from '../schema/transcode-job.js';
 
 export function jobName(clientName: string, jobId: string): string {
-  const hash = createHash('sha256').update(`${clientName}\0${jobId}`).digest('hex').slice(0, 10);
-  const slug = jobId
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 40);
+  const hash = shortHash(`${clientName}\0${jobId}`, 10);
+  const slug = dnsSlug(jobId).slice(0, 40);
   // DNS subdomain names allow 253 chars; the client part is capped so the hash always survives.
   return [clientName.slice(0, 180), slug, hash].filter(Boolean).join('-').replace(/-+/g, '-');
 }
 
 /** Label values are limited to 63 chars of [A-Za-z0-9._-]; job ids fit the charset but not the length. */
 export function jobIdLabel(jobId: string): string {
-  return jobId.length <= 63
-    ? jobId.replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, 'x')
-    : createHash('sha256').update(jobId).digest('hex').slice(0, 63);
+  return jobId.length <= 63 ? jobId.replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, 'x') : shortHash(jobId, 63);
+}
+
+/** The TranscodeJob a CT job of `clientName` becomes (SQS START_JOB or the video API): deterministic name and labels. */
+export function transcodeJobBody(o: {
+  namespace: string;
+  clientName: string;
+  jobId: string;
+  job: TranscodeJob['spec']['job'];
+  source: 'sqs' | 'api';
+  annotations?: Record<string, string>;
+}): TranscodeJob {
+  return {
+    apiVersion: API_VERSION,
+    kind: KINDS.TranscodeJob.kind,
+    metadata: {
+      name: jobName(o.clientName, o.jobId),
+      namespace: o.namespace,
+      labels: { [LABEL_CLIENT]: o.clientName, [LABEL_JOB_ID]: jobIdLabel(o.jobId) },
+      ...(o.annotations ? { annotations: o.annotations } : {}),
+    },
+    spec: { clientRef: { name: o.clientName }, jobId: o.jobId, job: o.job, source: o.source },
+  };
 }

@@ -2,6 +2,7 @@
 // job summary, as the replies (JOB_STATUS, JOB_LIST, ACTIVITY_*) and the job-end messages carry them.
 import { TaskState, type TaskStatus, type TranscodeJob } from '../schema/transcode-job.js';
 import type { ActivitySummary, ActivityType, JobSummary, OutputReport, WorkflowRef } from './messages.js';
+import { isTerminalPhase } from '../jobs/phases.js';
 
 export const TRANSCODE_ACTIVITY: ActivityType = { name: 'TranscodeAsset', version: 'v1' };
 export const VALIDATE_ACTIVITY: ActivityType = { name: 'ValidateInputAndAsset', version: 'v1' };
@@ -71,6 +72,5 @@ export function jobSummary(job: TranscodeJob): JobSummary {
   return s;
 }
 
-export function isFinishedPhase(phase: string | undefined): boolean {
-  return phase === 'Succeeded' || phase === 'Failed' || phase === 'Canceled';
-}
+/** lib/jobs/phases.ts */
+export const isFinishedPhase = isTerminalPhase;

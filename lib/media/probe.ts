@@ -5,6 +5,8 @@ import { HeadObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/cli
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import ffmpeg, { type FfprobeData, type FfprobeStream } from 'fluent-ffmpeg';
 import type { ProbeInfo } from '../schema/transcode-job.js';
+import { isS3NotFound } from '../aws/errors.js';
+import { ffNumber, frameRate, mainStreams } from './ffprobe.js';
 
 /** JOB_TOO_LARGE: refused before probing (lib/jobs/status-limits.ts). */
 export type ProbeReason = 'S3_OPS_FAILED' | 'GET_VIDEO_INFO_FAILED' | 'GET_AUDIO_INFO_FAILED' | 'GET_DURATION_FAILED' | 'JOB_TOO_LARGE';
@@ -19,11 +21,7 @@ export class ProbeError extends Error {
   }
 }
 
-function num(v: unknown): number | undefined {
-  if (v === undefined || v === null || v === 'N/A' || v === '') return undefined;
-  const n = Number(v);
-  return Number.isFinite(n) ? n : undefined;
-}
+const num = ffNumber;
 
 function int(v: unknown): number | undefined {
   const n = num(v);
@@ -31,11 +29,8 @@ function int(v: unknown): number | undefined {
 }
 
 function rate(r: string | undefined): number | undefined {
-  if (!r) return undefined;
-  const [n, d] = r.split('/').map(Number);
-  if (n === undefined || !Number.isFinite(n) || n <= 0) return undefined;
-  const v = d ? n / d : n;
-  return Number.isFinite(v) ? Math.round(v * 1000) / 1000 : undefined;
+  const v = frameRate(r);
+  return v === undefined ? undefined : Math.round(v * 1000) / 1000;
 }
 
 function rotationOf(s: FfprobeStream): number | undefined {
@@ -51,8 +46,7 @@ function rotationOf(s: FfprobeStream): number | undefined {
 
 /** ffprobe output → our ProbeInfo (no validation: see checkInput). */
 export function toProbeInfo(data: FfprobeData, size?: number): ProbeInfo {
-  const v = data.streams.find((s) => s.codec_type === 'video' && !(s.disposition as { attached_pic?: number } | undefined)?.attached_pic);
-  const a = data.streams.find((s) => s.codec_type === 'audio');
+  const { video: v, audio: a } = mainStreams(data);
   const duration = num(data.format.duration) ?? num(v?.duration) ?? num(a?.duration) ?? 0;
   const info: ProbeInfo = { duration };
   if (data.format.format_name) info.formatName = data.format.format_name;
@@ -113,11 +107,6 @@ export function ffprobe(url: string, timeoutMs = 60_000): Promise<FfprobeData> {
   });
 }
 
-function s3Missing(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.name === 'NoSuchBucket' || e?.$metadata?.httpStatusCode === 404;
-}
-
 /** Probes s3://bucket/key; `url` never appears in messages (it carries a signature). */
 export async function probeObject(
   s3: S3Client,
@@ -131,7 +120,7 @@ export async function probeObject(
     const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     size = head.ContentLength;
   } catch (err) {
-    if (s3Missing(err)) throw new ProbeError('S3_OPS_FAILED', `input ${what} does not exist`);
+    if (isS3NotFound(err)) throw new ProbeError('S3_OPS_FAILED', `input ${what} does not exist`);
     throw new ProbeError('S3_OPS_FAILED', `cannot read ${what}: ${(err as Error).message}`);
   }
   const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: opts.presignSeconds ?? 600 });

@@ -24,10 +24,8 @@ export function isAccessDenied(err: unknown): boolean {
   return n === 'AccessDenied' || n === 'AccessDeniedException' || n === 'Forbidden' || awsStatus(err) === 403;
 }
 
-export function isNotFound(err: unknown): boolean {
-  const n = awsErrorName(err);
-  return n === 'NotFound' || n === 'NoSuchKey' || n === 'NoSuchBucket' || awsStatus(err) === 404;
-}
+/** S3 "not found" (lib/aws/errors.ts). */
+export { isS3NotFound as isNotFound } from '../../lib/aws/errors.js';
 
 /** One line for a condition message: "<Name>: <message>". */
 export function awsErrorText(err: unknown): string {

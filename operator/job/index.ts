@@ -11,13 +11,14 @@ import type { TranscodeJob } from '../../lib/schema/transcode-job.js';
 import type { Controller, Runnable, RuntimeContext, CacheReader } from '../runtime/index.js';
 import { sleep } from '../runtime/index.js';
 import { loadSwfConfig, type SwfConfig } from '../swf/config.js';
+import { jobSettingsFromEnv, type JobSettings } from '../config.js';
 import { SwfRecorder } from '../swf/recorder.js';
 import { JobController } from './controller.js';
-import { stallMsFromEnv, concurrencyFromEnv } from './settings.js';
-import { schedulingConfigFromEnv } from './scheduling.js';
 import type { TranscodeRunner } from '../../lib/schema/transcode-runner.js';
 
 export interface JobComponentOptions {
+  /** The operator's loaded settings (operator/config.ts); read from `env` when absent (tests, benchmarks). */
+  config?: { swf: SwfConfig; job: JobSettings };
   env?: NodeJS.ProcessEnv;
   s3?: S3Client;
   swf?: SWFClient;
@@ -29,7 +30,8 @@ export function jobComponents(ctx: RuntimeContext, opts: JobComponentOptions = {
   const existing = built.get(ctx);
   if (existing) return existing;
   const env = opts.env ?? process.env;
-  const swfConfig: SwfConfig = loadSwfConfig(env);
+  const swfConfig: SwfConfig = opts.config?.swf ?? loadSwfConfig(env);
+  const settings: JobSettings = opts.config?.job ?? jobSettingsFromEnv(env);
   const log = ctx.log.child({ controller: 'transcodejob' });
   const recorder = swfConfig.enabled
     ? new SwfRecorder(enforceAwsLimits(opts.swf ?? new SWFClient(clientConfig())), swfConfig, log.child({ part: 'swf' }))
@@ -40,11 +42,12 @@ export function jobComponents(ctx: RuntimeContext, opts: JobComponentOptions = {
     jobs: ctx.cache('TranscodeJob') as unknown as CacheReader<TranscodeJob>,
     clients: ctx.cache('TranscodeClient') as unknown as CacheReader<TranscodeClient>,
     s3: enforceAwsLimits(opts.s3 ?? new S3Client(s3Config())),
-    stallMs: stallMsFromEnv(env),
-    concurrency: concurrencyFromEnv(env),
+    stallMs: settings.stallMs,
+    concurrency: settings.concurrency,
+    sweep: settings.sweep,
     events: ctx.events,
     runners: ctx.cache('TranscodeRunner') as unknown as CacheReader<TranscodeRunner>,
-    scheduling: schedulingConfigFromEnv(env),
+    scheduling: settings.scheduling,
     ...(recorder ? { recorder } : {}),
   });
   const runnables: Runnable[] = [];
@@ -70,10 +73,10 @@ export function jobComponents(ctx: RuntimeContext, opts: JobComponentOptions = {
   return out;
 }
 
-export function jobControllers(ctx: RuntimeContext): Controller[] {
-  return jobComponents(ctx).controllers;
+export function jobControllers(ctx: RuntimeContext, config?: JobComponentOptions['config']): Controller[] {
+  return jobComponents(ctx, config ? { config } : {}).controllers;
 }
 
-export function jobRunnables(ctx: RuntimeContext): Runnable[] {
-  return jobComponents(ctx).runnables;
+export function jobRunnables(ctx: RuntimeContext, config?: JobComponentOptions['config']): Runnable[] {
+  return jobComponents(ctx, config ? { config } : {}).runnables;
 }

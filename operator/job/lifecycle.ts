@@ -1,6 +1,7 @@
 // Pure status transitions the operator owns (see README.md in this folder): cancellation, the stall watchdog, output
 // and job outcome, progress. Runner transitions (accept, update, error, success) are the api-server's.
 // Everything works on a status copy; the controller writes the result in one optimistic update.
+import { isTerminalPhase } from '../../lib/jobs/phases.js';
 import {
   TaskState,
   type OutputStatus,
@@ -18,10 +19,8 @@ import {
   COMPLETING_STALL_MS,
 } from '../../lib/jobs/task-state.js';
 
-export const TERMINAL_PHASES = new Set(['Succeeded', 'Failed', 'Canceled']);
-
 export function isJobTerminal(status: TranscodeJobStatus | undefined): boolean {
-  return TERMINAL_PHASES.has(status?.phase ?? '');
+  return isTerminalPhase(status?.phase);
 }
 
 const FAILED_STATES = new Set<number>([TaskState.ERRORED, TaskState.PARENT_ERRORED]);

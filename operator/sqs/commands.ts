@@ -8,9 +8,9 @@ import type { Logger } from '../../lib/log.js';
 import { describeApiError, statusOf } from '../../lib/kube/client.js';
 import { crs, type CrClient } from '../../lib/kube/crs.js';
 import { objectKey } from '../../lib/kube/object.js';
-import { API_VERSION, KINDS, LABEL_CLIENT, LABEL_JOB_ID } from '../../lib/kube/resources.js';
+import { LABEL_CLIENT } from '../../lib/kube/resources.js';
 import type { TranscodeJob } from '../../lib/schema/transcode-job.js';
-import { jobIdLabel, jobName } from '../../lib/ct/naming.js';
+import { jobName, transcodeJobBody } from '../../lib/ct/naming.js';
 import { parseCommand } from '../../lib/ct/parse.js';
 import { isTerminal } from '../../lib/jobs/task-state.js';
 import { admissionProblem } from '../../lib/jobs/status-limits.js';
@@ -179,12 +179,13 @@ export class CommandHandler {
   private async startJob(client: ClientTarget, cmd: StartJobCommand): Promise<HandleResult> {
     await this.checkAccess(client, cmd);
     const name = jobName(client.name, cmd.job_id);
-    const body: TranscodeJob = {
-      apiVersion: API_VERSION,
-      kind: KINDS.TranscodeJob.kind,
-      metadata: { name, namespace: client.namespace, labels: { [LABEL_CLIENT]: client.name, [LABEL_JOB_ID]: jobIdLabel(cmd.job_id) } },
-      spec: { clientRef: { name: client.name }, jobId: cmd.job_id, job: cmd.data, source: 'sqs' },
-    };
+    const body = transcodeJobBody({
+      namespace: client.namespace,
+      clientName: client.name,
+      jobId: cmd.job_id,
+      job: cmd.data,
+      source: 'sqs',
+    });
     const log = this.log.child({ client: `${client.namespace}/${client.name}`, job_id: cmd.job_id, job: name });
     const tooLarge = admissionProblem(cmd.data);
     if (tooLarge) throw new Rejected('JOB_TOO_LARGE', tooLarge);

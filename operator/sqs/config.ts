@@ -1,5 +1,7 @@
 // Settings of the SQS listener and output publisher, from the environment. Bad values fail at
-// start-up with a message naming the variable.
+// start-up with a message naming the variable (lib/config/env.ts); operator/config.ts composes them.
+import { bool, int, type Env } from '../../lib/config/env.js';
+
 export interface SqsConfig {
   /** Run the listener and the publisher at all. */
   enabled: boolean;
@@ -25,25 +27,7 @@ export interface SqsConfig {
   fault: string;
 }
 
-function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new Error(`invalid operator configuration: ${name} must be an integer between ${min} and ${max}, got ${JSON.stringify(raw)}`);
-  }
-  return n;
-}
-
-function bool(env: NodeJS.ProcessEnv, name: string, def: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  throw new Error(`invalid operator configuration: ${name} must be true or false, got ${JSON.stringify(raw)}`);
-}
-
-export function sqsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SqsConfig {
+export function sqsConfigFromEnv(env: Env = process.env): SqsConfig {
   return {
     enabled: bool(env, 'CT_SQS_ENABLED', true),
     pollers: int(env, 'CT_SQS_POLLERS', 100, 1, 5000),

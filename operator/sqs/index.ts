@@ -32,13 +32,13 @@ export function sqsClient(config: SqsConfig): SQSClient {
 const built = new WeakMap<RuntimeContext, { controllers: Controller[]; runnables: Runnable[] }>();
 
 /** The output publisher controller (empty when CT_SQS_ENABLED=false). */
-export function sqsControllers(ctx: RuntimeContext): Controller[] {
-  return sqsComponents(ctx).controllers;
+export function sqsControllers(ctx: RuntimeContext, config?: SqsConfig): Controller[] {
+  return sqsComponents(ctx, config).controllers;
 }
 
 /** The SQS listener runnable (empty when CT_SQS_ENABLED=false). */
-export function sqsRunnables(ctx: RuntimeContext): Runnable[] {
-  return sqsComponents(ctx).runnables;
+export function sqsRunnables(ctx: RuntimeContext, config?: SqsConfig): Runnable[] {
+  return sqsComponents(ctx, config).runnables;
 }
 
 /** Both, built once per runtime context (they share one SQS client). */

@@ -1,4 +1,7 @@
-// SWF recording settings, from the environment. Bad values fail at start-up naming the variable.
+// SWF recording settings, from the environment. Bad values fail at start-up naming the variable
+// (lib/config/env.ts); operator/config.ts composes them into the operator's config.
+import { bool, duration, int, ConfigError, type Env } from '../../lib/config/env.js';
+
 export interface SwfConfig {
   enabled: boolean;
   domain: string;
@@ -18,42 +21,23 @@ export interface SwfConfig {
   pollBackoffMs: number;
 }
 
-class SwfConfigError extends Error {
-  constructor(variable: string, problem: string) {
-    super(`invalid SWF configuration: ${variable} ${problem}`);
-    this.name = 'SwfConfigError';
-  }
-}
-
-function timeout(env: NodeJS.ProcessEnv, name: string, def: string, allowNone: boolean): string {
+function timeout(env: Env, name: string, def: string, allowNone: boolean): string {
   const v = env[name] ?? def;
   if ((allowNone && v === 'NONE') || (/^\d+$/.test(v) && Number(v) > 0 && Number(v) <= 31_536_000)) return v;
-  throw new SwfConfigError(name, `must be a number of seconds (1–31536000)${allowNone ? " or 'NONE'" : ''}, got ${JSON.stringify(v)}`);
+  throw new ConfigError(name, `must be a number of seconds (1–31536000)${allowNone ? " or 'NONE'" : ''}, got ${JSON.stringify(v)}`);
 }
 
-function name(env: NodeJS.ProcessEnv, variable: string, def: string): string {
+function name(env: Env, variable: string, def: string): string {
   const v = env[variable] ?? def;
   // SWF names: 1–256 chars, no ':', '/', '|', control chars, nor the literal "arn".
   if (!/^[A-Za-z0-9._-]{1,200}$/.test(v) || v.includes('arn'))
-    throw new SwfConfigError(variable, `must be 1–200 chars of [A-Za-z0-9._-] without "arn", got ${JSON.stringify(v)}`);
+    throw new ConfigError(variable, `must be 1–200 chars of [A-Za-z0-9._-] without "arn", got ${JSON.stringify(v)}`);
   return v;
 }
 
-function int(env: NodeJS.ProcessEnv, variable: string, def: number, min: number, max: number): number {
-  const raw = env[variable];
-  if (raw === undefined || raw === '') return def;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new SwfConfigError(variable, `must be an integer between ${min} and ${max}, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
-export function loadSwfConfig(env: NodeJS.ProcessEnv = process.env): SwfConfig {
-  const enabledRaw = env['CT_SWF_ENABLED'] ?? 'true';
-  if (!['true', 'false', '1', '0'].includes(enabledRaw))
-    throw new SwfConfigError('CT_SWF_ENABLED', `must be true or false, got ${JSON.stringify(enabledRaw)}`);
+export function loadSwfConfig(env: Env = process.env): SwfConfig {
   return {
-    enabled: enabledRaw === 'true' || enabledRaw === '1',
+    enabled: bool(env, 'CT_SWF_ENABLED', true),
     domain: name(env, 'CT_SWF_DOMAIN', 'cloudtranscode'),
     retentionDays: int(env, 'CT_SWF_RETENTION_DAYS', 1, 0, 90),
     taskListPrefix: name(env, 'CT_SWF_TASK_LIST_PREFIX', 'ct'),
@@ -70,6 +54,6 @@ export function loadSwfConfig(env: NodeJS.ProcessEnv = process.env): SwfConfig {
       heartbeat: timeout(env, 'CT_SWF_ACTIVITY_HEARTBEAT_TIMEOUT', 'NONE', true),
     },
     heartbeatIntervalMs: int(env, 'CT_SWF_HEARTBEAT_SECONDS', 10, 1, 3600) * 1000,
-    pollBackoffMs: int(env, 'CT_SWF_POLL_BACKOFF_MS', 1500, 100, 600_000),
+    pollBackoffMs: duration(env, 'CT_SWF_POLL_BACKOFF_MS', 1500, { unit: 'ms', min: 100, max: 600_000 }),
   };
 }
