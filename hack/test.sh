@@ -37,6 +37,12 @@ fi
 summary=$(grep -E '^Tests:' "$report" | tail -1 || true)
 count() { echo "$summary" | grep -oE "[0-9]+ $1" | grep -oE '[0-9]+' || echo 0; }
 echo "jest: $(count passed) passed, $(count failed) failed, $(count skipped) skipped"
+# jest's exit status alone is not trusted (with the global setup's child processes it has been seen to
+# exit 0 after failures): a failed test, or no summary at all, fails the run.
+if [[ -z "$summary" || "$(count failed)" != 0 ]]; then
+  [[ $rc -eq 0 ]] && log "FAIL: jest exited 0 but its summary reports failures (or none): ${summary:-no summary}"
+  rc=1
+fi
 log "test run took $(( $(date +%s) - started )) s"
 [[ $rc -eq 0 ]] && rm -rf "$CT_TEST_RUN_DIR"
 exit $rc
