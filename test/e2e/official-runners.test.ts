@@ -154,7 +154,7 @@ test('audio-only input → VIDEO output: refused as in G1 (CONVERSION_TYPE_ERROR
   const { messages, done } = listen(client, jobId);
   await done;
   const failed = messages.find((m) => m.type === 'ACTIVITY_FAILED');
-  expect((failed?.data as { reason?: string } | undefined)?.reason).toBe('CONVERSION_TYPE_ERROR');
+  expect((failed?.data as { activity?: { reason?: string } } | undefined)?.activity?.reason).toBe('CONVERSION_TYPE_ERROR');
   const final = await jobOf(jobId);
   expect(final?.status?.tasks ?? []).toEqual([]);
 });
