@@ -1,4 +1,4 @@
-// `input_asset_info` in the G1 shape (cloudtranscode-reference §3.1.5): CT G1 scraped `ffmpeg -i`'s
+// `input_asset_info` in the G1 shape (docs/ct-protocol.md): CT G1 scraped `ffmpeg -i`'s
 // stderr, so its values are ffmpeg's own text — duration in float seconds, everything else strings as
 // ffmpeg prints them ("1280x720", "2500 kb/s", "29.97 fps", "44100 Hz", "stereo") and ratio = w/h with
 // one decimal. Built from our ffprobe data (ProbeInfo); keys whose data is unknown are left out (G1's

@@ -1,4 +1,4 @@
-// Converts a Cloud Transcode G1 stack config (config/cloudTranscodeConfig.json, CT reference §4.1) into
+// Converts a Cloud Transcode G1 stack config (config/cloudTranscodeConfig.json, docs/ct-protocol.md) into
 // TranscodeClient manifests that adopt the existing queues, so CT users can move over without
 // re-plumbing their clients. Pure logic; the CLI is cli/ct-migrate.ts.
 import { dnsSlug, shortHash } from '../names.js';

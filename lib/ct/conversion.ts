@@ -1,4 +1,4 @@
-// CT's conversion rules and the G2 way of asking for HLS (cloudtranscode-reference §3.1.2, §3.4).
+// CT's conversion rules and the G2 way of asking for HLS (docs/ct-protocol.md).
 // G1 allows VIDEO → {VIDEO, THUMB, AUDIO} (our HLS is a VIDEO product too) and AUDIO → AUDIO;
 // anything else is CONVERSION_TYPE_ERROR for that output. CT G2 samples ask for HLS with a VIDEO
 // output whose preset is one of the hls* presets and whose file ends in .m3u8 (ffmpeg picked the HLS

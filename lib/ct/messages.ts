@@ -1,4 +1,4 @@
-// The CT client protocol over SQS (protocols/README.md "CT over SQS", cloudtranscode-reference §2–3):
+// The CT client protocol over SQS (docs/ct-protocol.md):
 // the G1 envelope, the seven client commands with their ajv schemas, and the stack → client messages.
 //
 // Client → stack (input queue). Envelope {time, type, job_id | jobId, data}; extra top-level keys are

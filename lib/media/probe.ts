@@ -1,6 +1,6 @@
 // Input probing straight from S3: HeadObject (existence, size), then ffprobe (fluent-ffmpeg) on a
 // short-lived presigned GET URL, so ffprobe reads only the bytes it needs — never a full download.
-// Failures carry CT's reason codes (cloudtranscode-reference §7.3).
+// Failures carry CT's reason codes (docs/ct-protocol.md).
 import { HeadObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import ffmpeg, { type FfprobeData, type FfprobeStream } from 'fluent-ffmpeg';

@@ -1,4 +1,4 @@
-// The 24 Cloud Transcode presets (CloudTranscode-FFMpeg-presets, cloudtranscode-reference §3.4) as
+// The 24 Cloud Transcode presets (CloudTranscode-FFMpeg-presets, docs/ct-protocol.md) as
 // data, in CT's own preset format so existing preset files can be compared line by line. Changes from
 // the originals: `aac` instead of `libfdk_aac` (not in common ffmpeg builds), hls1M-generic's fps
 // "auto" → 29.97 (it failed CT's preset schema), kindleFireHDX-generic's broken JSON fixed with the

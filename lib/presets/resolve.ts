@@ -1,5 +1,5 @@
 // Resolution of a CT VIDEO output (preset + per-output overrides) into the exact encoding a runner
-// applies, checked against the probed input with CT's rules (cloudtranscode-reference §3.1.3):
+// applies, checked against the probed input with CT's rules (docs/ct-protocol.md):
 // unknown preset → UNKNOWN_PRESET; keep_ratio (default true): output w/h rounded to one decimal must
 // equal the input's → RATIO_ERROR; no_enlarge (default true): neither side larger than the input's →
 // ENLARGEMENT_ERROR. A failure concerns that output only.

@@ -1,5 +1,5 @@
 // The CT G1 job description (START_JOB `data`), plus our HLS and AUDIO output types.
-// Constraints follow the G1 JSON schemas (cloudtranscode-reference §3.1, §7.2); the per-type
+// Constraints follow the G1 JSON schemas (docs/ct-protocol.md); the per-type
 // rules are expressed twice from this one place: as JSON Schema if/then for ajv (SQS edge) and
 // as CEL rules for the apiserver (CRD), because CRD structural schemas cannot express if/then.
 import { Type, type Static } from '@sinclair/typebox';

@@ -1,6 +1,6 @@
 // vod-hls-transcoding: one rendition as single-file fragmented mp4 + its playlist, named as the
 // official runner names them (`<uuid>-<res>-fragmented.mp4`, `<uuid>-<res>.m3u8`), the playlist
-// referencing the mp4 by that name with byte ranges (reference §2.10).
+// referencing the mp4 by that name with byte ranges (docs/peertube-runner-protocol.md).
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { HlsPayload } from '../../lib/peertube/job-types.js';

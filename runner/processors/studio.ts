@@ -1,5 +1,5 @@
 // video-studio-transcoding: cut, add-intro, add-outro and add-watermark tasks applied in order,
-// each step re-encoding into the next intermediate file (reference §2.12, PeerTube FFmpegEdition).
+// each step re-encoding into the next intermediate file (docs/peertube-runner-protocol.md, PeerTube FFmpegEdition).
 import { join } from 'node:path';
 import { StudioPayload, type StudioTask } from '../../lib/peertube/job-types.js';
 import { validator } from '../../lib/validate.js';

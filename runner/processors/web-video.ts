@@ -1,5 +1,5 @@
 // vod-web-video-transcoding: H.264 + AAC mp4 at the requested height and fps, +faststart;
-// resolution 0 means audio only (reference §2.12).
+// resolution 0 means audio only (docs/peertube-runner-protocol.md).
 import { join } from 'node:path';
 import { WebVideoPayload } from '../../lib/peertube/job-types.js';
 import { validator } from '../../lib/validate.js';
