@@ -20,11 +20,16 @@ set -e
 # Nothing of this run may survive it: every process we started leads or inherits a process group
 # recorded in $CT_TEST_RUN_DIR/pgids (test/env/process.ts), and etcd/kube-apiserver also carry the
 # run directory in their arguments.
-sleep 1
+# The supervisors (hack/supervise.sh) stop their child once jest is gone, and etcd/kube-apiserver take a
+# few seconds to shut down: what is still there after 15 s is left behind.
 pgids=$(sort -u "$CT_TEST_RUN_DIR/pgids" 2>/dev/null | paste -sd, - || true)
-pids=$({ if [[ -n "$pgids" ]]; then pgrep -g "$pgids"; fi; pgrep -f -- "$CT_TEST_RUN_DIR"; } | sort -u | paste -sd, - || true)
-# Zombies are already dead (waiting for init to reap them): not left behind.
-leftovers=$(if [[ -n "$pids" ]]; then ps -o pid=,stat=,args= -p "$pids" | awk '$2 !~ /^Z/'; fi || true)
+for _ in $(seq 1 15); do
+  sleep 1
+  pids=$({ if [[ -n "$pgids" ]]; then pgrep -g "$pgids"; fi; pgrep -f -- "$CT_TEST_RUN_DIR"; } | sort -u | paste -sd, - || true)
+  # Zombies are already dead (waiting for init to reap them): not left behind.
+  leftovers=$(if [[ -n "$pids" ]]; then ps -o pid=,stat=,args= -p "$pids" | awk '$2 !~ /^Z/'; fi || true)
+  [[ -z "$leftovers" ]] && break
+done
 if [[ -n "$leftovers" ]]; then
   log "FAIL: processes left behind by the test run:"; echo "$leftovers" >&2
   if [[ -n "$pgids" ]]; then pkill -KILL -g "$pgids" || true; fi
