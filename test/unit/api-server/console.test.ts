@@ -6,57 +6,28 @@ import type { TranscodeRunner } from '../../../lib/schema/transcode-runner.js';
 import { sentMessage } from '../../../api-server/console/job-detail.js';
 import { sessionCookie, validSession } from '../../../api-server/console/auth.js';
 import { isRunnerOnline, jobView, runnerView } from '../../../api-server/console/views.js';
-
-const NOW = '2026-01-01T00:00:00Z';
+import { FIXTURE_NOW as NOW, jobFixture, taskFixture, takenBy, VIDEO_AND_HLS } from '../../helpers/fixtures.js';
 
 function task(uuid: string, outputIndex: number, name: string, state: number, extra: Partial<TaskStatus> = {}): TaskStatus {
-  return {
-    uuid,
-    type: 'ct-video-transcoding',
-    name,
-    outputIndex,
-    state,
-    priority: 100,
-    payload: {},
-    inputs: {},
-    placement: { bucket: 'out' },
-    failures: 0,
-    createdAt: NOW,
-    updatedAt: NOW,
-    ...(state !== 1 ? { runner: { id: 'runner-a-1', name: 'a' }, startedAt: NOW } : {}),
-    ...extra,
-  };
+  return taskFixture({ uuid, outputIndex, name, state, ...(state !== 1 ? takenBy('runner-a-1', 'a') : {}), ...extra });
 }
 
 function job(tasks: TaskStatus[], phase: 'Running' | 'Succeeded' | 'Failed'): TranscodeJob {
-  return {
-    apiVersion: 'cloudtranscode.io/v1alpha1',
-    kind: 'TranscodeJob',
-    metadata: { name: 'j', namespace: 'ns', uid: 'uid-1', creationTimestamp: NOW },
-    spec: {
-      clientRef: { name: 'c' },
-      jobId: 'job-1',
-      job: {
-        input_type: 'VIDEO',
-        input_bucket: 'inb',
-        input_file: 'a.mp4',
-        outputs: [
-          { output_type: 'VIDEO', output_bucket: 'out', output_file: 'a/sd.mp4', preset: '480p-16.9-generic' },
-          { output_type: 'HLS', output_bucket: 'out', output_file: 'a/hls/master.m3u8', resolutions: [720, 480] },
-        ],
-      },
-    },
+  const outputStatus = phase === 'Succeeded' ? 'Succeeded' : 'Running';
+  return jobFixture({
+    outputs: VIDEO_AND_HLS,
+    metadata: { creationTimestamp: NOW },
     status: {
       phase,
       probe: { duration: 10 },
       workflow: { workflowId: 'w', runId: 'r' },
       tasks,
       outputs: [
-        { index: 0, type: 'VIDEO', status: phase === 'Succeeded' ? 'Succeeded' : 'Running' },
-        { index: 1, type: 'HLS', status: phase === 'Succeeded' ? 'Succeeded' : 'Running' },
+        { index: 0, type: 'VIDEO', status: outputStatus },
+        { index: 1, type: 'HLS', status: outputStatus },
       ],
     },
-  };
+  });
 }
 
 const U = ['11111111-0000-4000-8000-000000000001', '22222222-0000-4000-8000-000000000002', '33333333-0000-4000-8000-000000000003'];

@@ -3,31 +3,19 @@
 import { AwsLimitError, boundedJson, truncate, violations, SWF_LIMITS } from '../../../lib/aws/limits.js';
 import { workflowInput, activityInput, workflowResult } from '../../../operator/swf/payloads.js';
 import type { TranscodeJob } from '../../../lib/schema/transcode-job.js';
+import { jobFixture } from '../../helpers/fixtures.js';
 
 /** 100 outputs with ~1 KiB keys and watermarks: a job description of about 218 KB. */
 function bigJob(): TranscodeJob {
   const dir = 'd'.repeat(1000);
-  return {
-    apiVersion: 'cloudtranscode.io/v1alpha1',
-    kind: 'TranscodeJob',
-    metadata: { name: 'big', namespace: 'ns', uid: 'u-1' },
-    spec: {
-      clientRef: { name: 'c' },
-      jobId: 'big-1',
-      job: {
-        input_type: 'VIDEO',
-        input_bucket: 'in-bucket',
-        input_file: 'in/clip.mp4',
-        outputs: Array.from({ length: 100 }, (_, i) => ({
-          output_type: 'VIDEO' as const,
-          output_bucket: 'out-bucket',
-          output_file: `${dir}/${i}.mp4`,
-          preset: '720p-generic',
-          watermark: { input_bucket: 'in-bucket', input_file: `${dir}/wm${i}.png` },
-        })),
-      },
-    },
-  } as TranscodeJob;
+  const outputs = Array.from({ length: 100 }, (_, i) => ({
+    output_type: 'VIDEO' as const,
+    output_bucket: 'out-bucket',
+    output_file: `${dir}/${i}.mp4`,
+    preset: '720p-generic',
+    watermark: { input_bucket: 'in-bucket', input_file: `${dir}/wm${i}.png` },
+  }));
+  return jobFixture({ outputs, name: 'big', jobId: 'big-1', inputBucket: 'in-bucket', inputFile: 'in/clip.mp4', metadata: { uid: 'u-1' } });
 }
 
 test('a 218 KB job description gives a StartWorkflowExecution input within 32,768 characters', () => {

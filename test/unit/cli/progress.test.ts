@@ -4,50 +4,25 @@ import { PassThrough } from 'node:stream';
 import { planMessages } from '../../../lib/ct/events.js';
 import type { TaskStatus, TranscodeJob } from '../../../lib/schema/transcode-job.js';
 import { LiveProgress, ProgressBoard, formatRow, outputLabel } from '../../../cli/progress.js';
+import { jobFixture, taskFixture, takenBy, VIDEO_AND_HLS } from '../../helpers/fixtures.js';
 
-const NOW = '2026-01-01T00:00:00Z';
 const SD = '11111111-aaaa-4aaa-8aaa-000000000001';
 const HLS = '22222222-bbbb-4bbb-8bbb-000000000002';
 
 function task(uuid: string, outputIndex: number, name: string, state: number, progress?: number): TaskStatus {
-  return {
+  return taskFixture({
     uuid,
-    type: 'ct-video-transcoding',
-    name,
     outputIndex,
+    name,
     state,
-    priority: 100,
-    payload: {},
-    inputs: {},
-    placement: { bucket: 'out' },
-    failures: 0,
-    createdAt: NOW,
-    updatedAt: NOW,
-    ...(state !== 1 ? { runner: { id: 'r', name: 'r' }, startedAt: NOW } : {}),
+    ...(state !== 1 ? takenBy('r', 'r') : {}),
     ...(progress !== undefined ? { progress } : {}),
-  };
+  });
 }
 
 function job(tasks: TaskStatus[], phase: 'Running' | 'Succeeded' = 'Running'): TranscodeJob {
-  return {
-    apiVersion: 'cloudtranscode.io/v1alpha1',
-    kind: 'TranscodeJob',
-    metadata: { name: 'j', namespace: 'ns', uid: 'uid-1' },
-    spec: {
-      clientRef: { name: 'c' },
-      jobId: 'job-1',
-      job: {
-        input_type: 'VIDEO',
-        input_bucket: 'inb',
-        input_file: 'a.mp4',
-        outputs: [
-          { output_type: 'VIDEO', output_bucket: 'out', output_file: 'a/sd.mp4', preset: '480p-16.9-generic' },
-          { output_type: 'HLS', output_bucket: 'out', output_file: 'a/hls/master.m3u8', resolutions: [720] },
-        ],
-      },
-    },
-    status: { phase, probe: { duration: 10 }, workflow: { workflowId: 'w', runId: 'r' }, tasks },
-  };
+  const outputs = [VIDEO_AND_HLS[0]!, { ...VIDEO_AND_HLS[1]!, resolutions: [720] }];
+  return jobFixture({ outputs, status: { phase, probe: { duration: 10 }, workflow: { workflowId: 'w', runId: 'r' }, tasks } });
 }
 
 /** What the client sees, in order, as the job moves through these states. */

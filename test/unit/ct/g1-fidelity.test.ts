@@ -6,6 +6,7 @@ import { planMessages } from '../../../lib/ct/events.js';
 import { planJob } from '../../../operator/job/plan.js';
 import type { ProbeInfo, TranscodeJob } from '../../../lib/schema/transcode-job.js';
 import type { OutputSpec } from '../../../lib/schema/ct-job.js';
+import { jobFixture, outputsFixture } from '../../helpers/fixtures.js';
 
 const probe: ProbeInfo = {
   duration: 1534.2049,
@@ -45,21 +46,7 @@ test('conversion rules: AUDIO input → only AUDIO; VIDEO input → VIDEO, THUMB
 });
 
 function job(inputType: 'VIDEO' | 'AUDIO', outputs: Partial<OutputSpec>[]): TranscodeJob {
-  return {
-    apiVersion: 'cloudtranscode.io/v1alpha1',
-    kind: 'TranscodeJob',
-    metadata: { name: 'j', namespace: 'ns', uid: 'u1' },
-    spec: {
-      clientRef: { name: 'c' },
-      jobId: 'j1',
-      job: {
-        input_type: inputType,
-        input_bucket: 'in',
-        input_file: '/in.mp4',
-        outputs: outputs.map((o) => ({ output_type: 'VIDEO', output_bucket: 'out', output_file: '/o/v.mp4', ...o }) as OutputSpec),
-      },
-    },
-  };
+  return jobFixture({ outputs: outputsFixture(outputs), inputType, jobId: 'j1', inputBucket: 'in', inputFile: '/in.mp4' });
 }
 let n = 0;
 const ctx = (j: TranscodeJob, p: ProbeInfo) => ({

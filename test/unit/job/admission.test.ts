@@ -6,25 +6,21 @@ import { applyStart, cancelBeforeStart, markQueued } from '../../../operator/job
 import { AdmittedReason, JobCondition } from '../../../lib/schema/job-conditions.js';
 import type { TranscodeJob, TranscodeJobStatus } from '../../../lib/schema/transcode-job.js';
 import type { TranscodeClient } from '../../../lib/schema/transcode-client.js';
+import { jobFixture } from '../../helpers/fixtures.js';
 
 function job(name: string, created: string, status?: TranscodeJobStatus, cancel = false): TranscodeJob {
-  return {
-    apiVersion: 'cloudtranscode.io/v1alpha1',
-    kind: 'TranscodeJob',
-    metadata: { name, namespace: 'ns', creationTimestamp: created as never, generation: 1 },
-    spec: {
-      clientRef: { name: 'c1' },
-      jobId: name,
-      ...(cancel ? { cancel: true } : {}),
-      job: {
-        input_type: 'VIDEO',
-        input_bucket: 'in',
-        input_file: 'a.mp4',
-        outputs: [{ output_type: 'AUDIO', output_bucket: 'out', output_file: 'a.mp3' } as never],
-      },
-    },
+  const outputs = [{ output_type: 'AUDIO', output_bucket: 'out', output_file: 'a.mp3' } as never];
+  const metadata = { creationTimestamp: created as never, generation: 1 };
+  return jobFixture({
+    outputs,
+    name,
+    jobId: name,
+    client: 'c1',
+    inputBucket: 'in',
+    metadata,
+    spec: cancel ? { cancel: true } : {},
     ...(status ? { status } : {}),
-  };
+  });
 }
 
 function client(max: number, buckets = true): TranscodeClient {

@@ -4,26 +4,13 @@ import { applyCancellation, applyWatchdog, updateOutputs, finishIfDone, jobProgr
 import { acceptTask, completeTask, errorTask } from '../../../lib/peertube/task-state.js';
 import type { TranscodeJob, ProbeInfo, TranscodeJobStatus } from '../../../lib/schema/transcode-job.js';
 import type { OutputSpec } from '../../../lib/schema/ct-job.js';
+import { jobFixture, outputsFixture } from '../../helpers/fixtures.js';
 
 const probe: ProbeInfo = { duration: 10, video: { codec: 'h264', width: 640, height: 360, fps: 25 }, audio: { codec: 'aac' } };
 
 function job(outputs: Partial<OutputSpec>[], extra: Partial<TranscodeJob['spec']> = {}): TranscodeJob {
-  return {
-    apiVersion: 'cloudtranscode.io/v1alpha1',
-    kind: 'TranscodeJob',
-    metadata: { name: 'j1', namespace: 'ns', uid: 'uid-1' },
-    spec: {
-      clientRef: { name: 'c1' },
-      jobId: 'job-1',
-      job: {
-        input_type: 'VIDEO',
-        input_bucket: 'in-bucket',
-        input_file: '/videos/in.mp4',
-        outputs: outputs.map((o) => ({ output_bucket: 'out-bucket', output_file: '/out/x.mp4', output_type: 'VIDEO', ...o }) as OutputSpec),
-      },
-      ...extra,
-    },
-  };
+  const specs = outputsFixture(outputs, { output_bucket: 'out-bucket', output_file: '/out/x.mp4' });
+  return jobFixture({ outputs: specs, name: 'j1', client: 'c1', inputBucket: 'in-bucket', inputFile: '/videos/in.mp4', spec: extra });
 }
 
 let n = 0;

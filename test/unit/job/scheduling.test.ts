@@ -11,9 +11,11 @@ import {
   wantsStandardVideo,
 } from '../../../operator/job/scheduling.js';
 import { planMessages } from '../../../lib/ct/events.js';
-import type { TaskStatus, TranscodeJob, TranscodeJobStatus } from '../../../lib/schema/transcode-job.js';
+import type { TaskStatus, TranscodeJobStatus } from '../../../lib/schema/transcode-job.js';
 import type { TranscodeRunner } from '../../../lib/schema/transcode-runner.js';
 import type { CtVideoPayload } from '../../../lib/peertube/job-types.js';
+import { jobFixture, taskFixture } from '../../helpers/fixtures.js';
+import type { OutputSpec } from '../../../lib/schema/ct-job.js';
 
 const t0 = Date.parse('2026-01-01T00:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -38,20 +40,8 @@ const videoPayload = (over: Partial<CtVideoPayload['output']['encoding']> = {}, 
 });
 
 function task(uuid: string, type: string, outputIndex: number, payload: object = {}, state = 1): TaskStatus {
-  return {
-    uuid,
-    type,
-    name: `output ${outputIndex} ${uuid}`,
-    outputIndex,
-    state,
-    priority: 100,
-    payload: payload as Record<string, unknown>,
-    inputs: {},
-    placement: { bucket: 'b' },
-    failures: 0,
-    createdAt: iso(t0),
-    updatedAt: iso(t0),
-  };
+  const fields = { type, outputIndex, state, payload: payload as Record<string, unknown>, placement: { bucket: 'b' } };
+  return taskFixture({ uuid, name: `output ${outputIndex} ${uuid}`, ...fields, createdAt: iso(t0), updatedAt: iso(t0) });
 }
 
 function runner(name: string, lastContactMs: number, jobTypes?: string[]): TranscodeRunner {
@@ -162,27 +152,17 @@ test('the deadline fails the whole output: sibling tasks (other HLS renditions) 
 });
 
 test('CT: an unschedulable task yields one ACTIVITY_UNSCHEDULABLE naming the type and deadline; its expiry an ACTIVITY_FAILED with NO_RUNNER_FOR_TASK_TYPE', () => {
-  const job: TranscodeJob = {
-    apiVersion: 'cloudtranscode.io/v1alpha1',
-    kind: 'TranscodeJob',
-    metadata: { name: 'j', namespace: 'ns', uid: 'u1' },
-    spec: {
-      clientRef: { name: 'c' },
-      jobId: 'job-1',
-      job: {
-        input_type: 'VIDEO',
-        input_bucket: 'in',
-        input_file: 'a.mp4',
-        outputs: [{ output_type: 'THUMB', output_bucket: 'out', output_file: 't.jpg', size: '320x180' }],
-      } as TranscodeJob['spec']['job'],
-    },
+  const job = jobFixture({
+    inputBucket: 'in',
+    outputs: [{ output_type: 'THUMB', output_bucket: 'out', output_file: 't.jpg', size: '320x180' }] as OutputSpec[],
     status: {
       phase: 'Running',
       probe: { duration: 2 },
       tasks: [task('11111111-1111-4111-8111-111111111111', 'ct-thumbnails', 0)],
       outputs: [{ index: 0, type: 'THUMB', status: 'Pending' }],
     },
-  };
+  });
+
   applyRunnerAvailability(job.status!, { served: new Set(), nowMs: t0 + 5000, graceMs: 0, timeoutMs: 10_000 });
   const msgs = planMessages(job, new Set(), { requireWorkflow: false, now: t0 });
   const un = msgs.filter((m) => m.message.type === 'ACTIVITY_UNSCHEDULABLE');

@@ -3,50 +3,33 @@
 import { applyDeadlines, expirePending, sweepLimitsFromEnv } from '../../../operator/job/sweeper.js';
 import { finishIfDone, updateOutputs } from '../../../operator/job/lifecycle.js';
 import type { TaskStatus, TranscodeJob, TranscodeJobStatus } from '../../../lib/schema/transcode-job.js';
+import { jobFixture, taskFixture } from '../../helpers/fixtures.js';
 
 const t0 = Date.parse('2026-01-01T00:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 const limits = { jobDeadlineMs: 60_000, maxTimeouts: 3 };
 
 function task(uuid: string, state: number, outputIndex: number, extra: Partial<TaskStatus> = {}): TaskStatus {
-  return {
+  return taskFixture({
     uuid,
-    type: 'ct-video-transcoding',
-    name: `task-${uuid}`,
-    outputIndex,
     state,
-    priority: 100,
-    payload: {},
-    inputs: {},
+    outputIndex,
+    name: `task-${uuid}`,
     placement: { bucket: 'b' },
-    failures: 0,
     createdAt: iso(t0),
     updatedAt: iso(t0),
     ...extra,
-  };
+  });
 }
 
 function job(outputs = 2): TranscodeJob {
-  return {
-    apiVersion: 'cloudtranscode.io/v1alpha1',
-    kind: 'TranscodeJob',
-    metadata: { name: 'j', namespace: 'ns', creationTimestamp: iso(t0) },
-    spec: {
-      clientRef: { name: 'c' },
-      jobId: 'j1',
-      job: {
-        input_type: 'VIDEO',
-        input_bucket: 'in-b',
-        input_file: 'a.mp4',
-        outputs: Array.from({ length: outputs }, (_, i) => ({
-          output_type: 'VIDEO' as const,
-          output_bucket: 'out-b',
-          output_file: `o${i}.mp4`,
-          preset: '720p-generic',
-        })),
-      },
-    },
-  } as TranscodeJob;
+  const specs = Array.from({ length: outputs }, (_, i) => ({
+    output_type: 'VIDEO' as const,
+    output_bucket: 'out-b',
+    output_file: `o${i}.mp4`,
+    preset: '720p-generic',
+  }));
+  return jobFixture({ outputs: specs, jobId: 'j1', inputBucket: 'in-b', metadata: { creationTimestamp: iso(t0) } });
 }
 
 function running(tasks: TaskStatus[], outputs = 2): TranscodeJobStatus {

@@ -2,26 +2,14 @@
 import { applyWatchdog } from '../../../operator/job/lifecycle.js';
 import { COMPLETING_STALL_MS } from '../../../lib/peertube/task-state.js';
 import type { TaskStatus, TranscodeJobStatus } from '../../../lib/schema/transcode-job.js';
+import { taskFixture } from '../../helpers/fixtures.js';
 
 const t0 = Date.parse('2026-01-01T00:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function task(uuid: string, state: number, updatedAt: number): TaskStatus {
-  return {
-    uuid,
-    type: 'ct-video-transcoding',
-    name: uuid,
-    outputIndex: 0,
-    state,
-    priority: 100,
-    payload: {},
-    inputs: {},
-    placement: { bucket: 'b' },
-    failures: 0,
-    createdAt: iso(t0),
-    updatedAt: iso(updatedAt),
-    ...(state === 2 || state === 9 ? { runner: { name: 'r1' }, jobTokenHash: 'h', startedAt: iso(t0) } : {}),
-  };
+  const taken = state === 2 || state === 9 ? { runner: { name: 'r1' }, jobTokenHash: 'h', startedAt: iso(t0) } : {};
+  return taskFixture({ uuid, state, placement: { bucket: 'b' }, createdAt: iso(t0), updatedAt: iso(updatedAt), ...taken });
 }
 
 test('a processing task silent past the stall time goes back to pending, counting a timeout', () => {

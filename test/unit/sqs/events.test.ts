@@ -2,47 +2,22 @@
 import { planMessages, JOB_END_KEY, attemptOf } from '../../../lib/ct/events.js';
 import { acceptTask, startCompleting, completeTask, errorTask, cancelTask, abortTask } from '../../../lib/peertube/task-state.js';
 import type { TranscodeJob, TaskStatus } from '../../../lib/schema/transcode-job.js';
-
-const NOW = '2026-01-01T00:00:00Z';
+import { FIXTURE_NOW as NOW, jobFixture, taskFixture } from '../../helpers/fixtures.js';
+import type { OutputSpec } from '../../../lib/schema/ct-job.js';
 
 function task(uuid: string, outputIndex: number): TaskStatus {
-  return {
-    uuid,
-    type: 'ct-video-transcoding',
-    name: `output ${outputIndex} VIDEO`,
-    outputIndex,
-    state: 1,
-    priority: 100,
-    payload: {},
-    inputs: {},
-    placement: { bucket: 'out' },
-    failures: 0,
-    createdAt: NOW,
-    updatedAt: NOW,
-  };
+  return taskFixture({ uuid, outputIndex, name: `output ${outputIndex} VIDEO` });
 }
 
 function job(): TranscodeJob {
-  return {
-    apiVersion: 'cloudtranscode.io/v1alpha1',
-    kind: 'TranscodeJob',
-    metadata: { name: 'j', namespace: 'ns', uid: 'uid-1' },
-    spec: {
-      clientRef: { name: 'c' },
-      jobId: 'job-1',
-      job: {
-        input_type: 'VIDEO',
-        input_bucket: 'inb',
-        input_file: 'a.mp4',
-        outputs: [
-          { output_type: 'VIDEO', output_bucket: 'out', output_file: 'a/sd.mp4', preset: '480p-16.9-generic' },
-          { output_type: 'THUMB', output_bucket: 'out', output_file: 'a/t.jpg', size: '320x180' },
-          { output_type: 'VIDEO', output_bucket: 'out', output_file: 'a/hd.mp4', preset: '1080p-generic' },
-        ],
-      },
-    },
+  return jobFixture({
+    outputs: [
+      { output_type: 'VIDEO', output_bucket: 'out', output_file: 'a/sd.mp4', preset: '480p-16.9-generic' },
+      { output_type: 'THUMB', output_bucket: 'out', output_file: 'a/t.jpg', size: '320x180' },
+      { output_type: 'VIDEO', output_bucket: 'out', output_file: 'a/hd.mp4', preset: '1080p-generic' },
+    ] as OutputSpec[],
     status: { phase: 'Pending' },
-  };
+  });
 }
 
 const types = (j: TranscodeJob, published: Set<string>, requireWorkflow = true) =>
