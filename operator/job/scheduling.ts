@@ -8,8 +8,8 @@
 import type { EncodingPolicy } from '../../lib/schema/transcode-client.js';
 import type { TranscodeRunner } from '../../lib/schema/transcode-runner.js';
 import { TaskState, type TaskStatus, type TranscodeJobStatus } from '../../lib/schema/transcode-job.js';
-import type { CtVideoPayload, WebVideoPayload } from '../../lib/schema/runner-jobs.js';
-import { cancelTask, isTerminal } from '../../lib/jobs/task-state.js';
+import type { CtVideoPayload, WebVideoPayload } from '../../lib/peertube/job-types.js';
+import { cancelTask, isTerminal } from '../../lib/peertube/task-state.js';
 import { resolutionOf } from '../../lib/media/ladder.js';
 import { JobCondition, UnschedulableReason } from '../../lib/schema/job-conditions.js';
 

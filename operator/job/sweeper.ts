@@ -7,7 +7,7 @@
 //     times (its runners keep dying or going silent on it) fails instead of looping forever.
 // Pure functions on a status copy, applied inside the job controller's one status write.
 import { TaskState, type TaskStatus, type TranscodeJob, type TranscodeJobStatus } from '../../lib/schema/transcode-job.js';
-import { isTerminal } from '../../lib/jobs/task-state.js';
+import { isTerminal } from '../../lib/peertube/task-state.js';
 
 export const DEADLINE_REASON = 'ACTIVITY_TIMEOUT';
 
