@@ -28,29 +28,6 @@ export interface SchedulingConfig {
   runnerLiveMs: number;
 }
 
-const POLICIES: readonly EncodingPolicy[] = ['exact', 'peertube', 'auto'];
-
-function seconds(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def * 1000;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min || n > max)
-    throw new Error(`invalid ${name} ${JSON.stringify(raw)}: must be seconds between ${min} and ${max}`);
-  return Math.round(n * 1000);
-}
-
-export function schedulingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SchedulingConfig {
-  const policy = env['CT_ENCODING_POLICY'] || 'auto';
-  if (!(POLICIES as readonly string[]).includes(policy))
-    throw new Error(`invalid CT_ENCODING_POLICY ${JSON.stringify(policy)}: must be one of ${POLICIES.join(', ')}`);
-  return {
-    encodingPolicy: policy as EncodingPolicy,
-    noRunnerTimeoutMs: seconds(env, 'CT_NO_RUNNER_TIMEOUT_SECONDS', 900, 1, 604800),
-    graceMs: seconds(env, 'CT_NO_RUNNER_GRACE_SECONDS', 3, 0, 3600),
-    runnerLiveMs: seconds(env, 'CT_RUNNER_LIVE_SECONDS', 300, 1, 86400),
-  };
-}
-
 /** Job types served by runners seen within `liveMs` (from what they asked for in jobs/request or, if set, spec.jobTypes). */
 export function servedTypes(runners: readonly TranscodeRunner[], nowMs: number, liveMs: number): Set<string> {
   const out = new Set<string>();
