@@ -1,15 +1,27 @@
 // The operator's whole configuration, from the environment (the Helm chart sets these), loaded once
 // in operator/main.ts and passed down: the runtime and client settings below, the SQS settings
 // (operator/sqs/config.ts), the SWF settings (operator/swf/config.ts) and the job lifecycle settings
-// (operator/job/settings.ts). Every variable is listed in operator/README.md. Bad values fail at start-up
+// (jobSettingsFromEnv). Every variable is listed in operator/README.md. Bad values fail at start-up
 // with a ConfigError naming the variable (lib/config/env.ts) and exit code 2.
 import { hostname } from 'node:os';
 import { awsSettingsFromEnv, type AwsSettings } from '../lib/aws/config.js';
-import { bool, int, list, str, type Env } from '../lib/config/env.js';
-import { PRINCIPAL_PATTERN } from '../lib/schema/transcode-client.js';
-import { jobSettingsFromEnv, type JobSettings } from './job/settings.js';
+import { bool, duration, int, list, oneOf, str, type Env } from '../lib/config/env.js';
+import { ENCODING_POLICIES, PRINCIPAL_PATTERN } from '../lib/schema/transcode-client.js';
+import type { SchedulingConfig } from './job/scheduling.js';
 import { sqsConfigFromEnv, type SqsConfig } from './sqs/config.js';
 import { loadSwfConfig, type SwfConfig } from './swf/config.js';
+
+/** Settings of the TranscodeJob controller (operator/job). */
+export interface JobSettings {
+  /** Stall watchdog threshold (CT_STALL_SECONDS, default 180 s: 3× the official runner's 60 s update interval). */
+  stallMs: number;
+  /** Parallel job reconciles (CT_JOB_CONCURRENCY): probes and SWF calls are mostly waiting. */
+  concurrency: number;
+  /** Last-resort limits (operator/job/sweeper.ts). */
+  sweep: { jobDeadlineMs: number; maxTimeouts: number };
+  /** Encoding policy and runner availability (operator/job/scheduling.ts, docs/official-runners.md). */
+  scheduling: SchedulingConfig;
+}
 
 export interface OperatorConfig {
   /** Namespace to watch; '' = all namespaces. */
@@ -95,5 +107,22 @@ export function loadConfig(env: Env = process.env): OperatorConfig {
     sqs: sqsConfigFromEnv(env),
     swf: loadSwfConfig(env),
     job: jobSettingsFromEnv(env),
+  };
+}
+
+export function jobSettingsFromEnv(env: Env = process.env): JobSettings {
+  return {
+    stallMs: duration(env, 'CT_STALL_SECONDS', 180, { unit: 's', min: 0, exclusiveMin: true, max: 86400 }),
+    concurrency: int(env, 'CT_JOB_CONCURRENCY', 4, 1, 256),
+    sweep: {
+      jobDeadlineMs: duration(env, 'CT_JOB_DEADLINE_SECONDS', 86_400, { unit: 's', min: 0, exclusiveMin: true, max: 30 * 86_400 }),
+      maxTimeouts: int(env, 'CT_TASK_MAX_TIMEOUTS', 10, 1, 1000),
+    },
+    scheduling: {
+      encodingPolicy: oneOf(env, 'CT_ENCODING_POLICY', ENCODING_POLICIES, 'auto'),
+      noRunnerTimeoutMs: duration(env, 'CT_NO_RUNNER_TIMEOUT_SECONDS', 900, { unit: 's', min: 1, max: 604800 }),
+      graceMs: duration(env, 'CT_NO_RUNNER_GRACE_SECONDS', 3, { unit: 's', min: 0, max: 3600 }),
+      runnerLiveMs: duration(env, 'CT_RUNNER_LIVE_SECONDS', 300, { unit: 's', min: 1, max: 86400 }),
+    },
   };
 }

@@ -11,7 +11,7 @@ import type { TranscodeJob } from '../../lib/schema/transcode-job.js';
 import type { Controller, Runnable, RuntimeContext, CacheReader } from '../runtime/index.js';
 import { sleep } from '../runtime/index.js';
 import { loadSwfConfig, type SwfConfig } from '../swf/config.js';
-import { jobSettingsFromEnv, type JobSettings } from './settings.js';
+import { jobSettingsFromEnv, type JobSettings } from '../config.js';
 import { SwfRecorder } from '../swf/recorder.js';
 import { JobController } from './controller.js';
 import type { TranscodeRunner } from '../../lib/schema/transcode-runner.js';

@@ -1,19 +1,20 @@
 // The last-resort sweeper: whatever fails (no runner for a task type, runners dying on one input over
 // and over, an api-server or AWS outage that never ends), every accepted job reaches a terminal phase
 // within a bounded time and its client gets one end message with a reason it can read.
-//   - job deadline (CT_JOB_DEADLINE_SECONDS, default 24 h from creation; settings.ts): every unfinished task fails,
+//   - job deadline (CT_JOB_DEADLINE_SECONDS, default 24 h from creation): every unfinished task fails,
 //     every unfinished output fails with ACTIVITY_TIMEOUT naming what each task was doing;
 //   - task limit (CT_TASK_MAX_TIMEOUTS, default 10): a task the stall watchdog took back that many
 //     times (its runners keep dying or going silent on it) fails instead of looping forever.
-// Pure functions on a status copy, applied inside the job controller's one status write.
+// Pure functions on a status copy, applied inside the job controller's one status write. The limits
+// are read with the other job settings by operator/config.ts.
 import { TaskState, type TaskStatus, type TranscodeJob, type TranscodeJobStatus } from '../../lib/schema/transcode-job.js';
 import { isTerminal } from '../../lib/peertube/task-state.js';
 import type { Env } from '../../lib/config/env.js';
-import { jobSettingsFromEnv, type SweepLimits } from './settings.js';
+import { jobSettingsFromEnv, type JobSettings } from '../config.js';
 
 export const DEADLINE_REASON = 'ACTIVITY_TIMEOUT';
 
-export type { SweepLimits } from './settings.js';
+export type SweepLimits = JobSettings['sweep'];
 
 /** The fallback of operator/job/controller.ts when built without `sweep` (index.ts always passes it). */
 export function sweepLimitsFromEnv(env: Env = process.env): SweepLimits {

@@ -9,7 +9,7 @@ import {
   unschedulableSummary,
   wantsStandardVideo,
 } from '../../../operator/job/scheduling.js';
-import { jobSettingsFromEnv } from '../../../operator/job/settings.js';
+import { jobSettingsFromEnv } from '../../../operator/config.js';
 import { planMessages } from '../../../lib/ct/events.js';
 import type { TaskStatus, TranscodeJob, TranscodeJobStatus } from '../../../lib/schema/transcode-job.js';
 import type { TranscodeRunner } from '../../../lib/schema/transcode-runner.js';

@@ -1,7 +1,7 @@
 // The last-resort sweeper on pure status objects: the job deadline and the per-task stall limit end
 // every unfinished job with a readable reason; the job outcome then follows the usual rules.
 import { applyDeadlines, expirePending, sweepLimitsFromEnv } from '../../../operator/job/sweeper.js';
-import { jobSettingsFromEnv } from '../../../operator/job/settings.js';
+import { jobSettingsFromEnv } from '../../../operator/config.js';
 import { finishIfDone, updateOutputs } from '../../../operator/job/lifecycle.js';
 import type { TaskStatus, TranscodeJob, TranscodeJobStatus } from '../../../lib/schema/transcode-job.js';
 
