@@ -70,4 +70,12 @@ export const StringEnum = <T extends string[]>(values: [...T], opts: SchemaOptio
 export const CustomResource = <Spec extends TSchema, Status extends TSchema>(spec: Spec, status: Status) =>
   Type.Object({ apiVersion: Type.String(), kind: Type.String(), metadata: ObjectMeta, spec, status: Type.Optional(status) });
 
+/** `{ A: 'A', B: 'B' }` from `names('A', 'B')`: constants whose value is their name, typed as literals. */
+export function names<const K extends string>(...keys: K[]): { readonly [P in K]: P } {
+  return Object.fromEntries(keys.map((k) => [k, k])) as { [P in K]: P };
+}
+
+/** The union of a constants object's values. */
+export type ValueOf<T> = T[keyof T];
+
 export type { TSchema };

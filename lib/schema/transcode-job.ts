@@ -1,6 +1,6 @@
 // TranscodeJob: one job. The spec embeds the CT job description exactly as the client sent it.
 import { Type, type Static } from '@sinclair/typebox';
-import { Conditions, CustomResource, StringEnum, JobId } from './common.js';
+import { Conditions, CustomResource, StringEnum, JobId, type ValueOf } from './common.js';
 import { JobDescription } from './ct-job.js';
 
 export const JOB_PHASES = ['Pending', 'Probing', 'Running', 'Succeeded', 'Failed', 'Canceled'] as const;
@@ -18,7 +18,7 @@ export const TaskState = {
   PARENT_CANCELLED: 8,
   COMPLETING: 9,
 } as const;
-export type TaskStateId = (typeof TaskState)[keyof typeof TaskState];
+export type TaskStateId = ValueOf<typeof TaskState>;
 
 const FreeObject = (description: string) =>
   Type.Record(Type.String(), Type.Unknown(), { description, 'x-kubernetes-preserve-unknown-fields': true });
