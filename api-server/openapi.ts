@@ -56,7 +56,12 @@ const download = (summary: string) => ({
 });
 
 const apiKey = [{ apiKey: [] }, { bearerApiKey: [] }];
-const admin = [{ adminToken: [] }];
+
+/** An admin endpoint (CT_ADMIN_TOKEN). */
+const adminOp = (method: 'get' | 'post' | 'delete', summary: string, responses: Record<string, unknown>) => ({
+  [method]: { tags: ['admin'], security: [{ adminToken: [] }], summary, responses },
+});
+const listed = { '200': { description: '{total, data}' } };
 
 export function openApiDocument(serverUrl?: string): Record<string, unknown> {
   return {
@@ -118,52 +123,18 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
       [path(R.audioFile)]: download('Download the input audio'),
       [path(R.previewFile)]: download('Download the preview image'),
       [path(R.studioTaskFile)]: download('Download a studio task file'),
-      [path(A.generateRegistrationToken)]: {
-        post: {
-          tags: ['admin'],
-          security: admin,
-          summary: 'Create a registration token (returned once)',
-          responses: { '200': { description: 'Created', content: json(RegistrationTokenCreated) } },
-        },
-      },
-      [path(A.registrationTokens)]: {
-        get: {
-          tags: ['admin'],
-          security: admin,
-          summary: 'List registration tokens',
-          responses: { '200': { description: '{total, data}' } },
-        },
-      },
-      [path(A.registrationToken)]: {
-        delete: {
-          tags: ['admin'],
-          security: admin,
-          summary: 'Revoke a token (and unregister its runners)',
-          responses: { ...noContent, '404': problem('Not found') },
-        },
-      },
-      [path(A.runners)]: {
-        get: { tags: ['admin'], security: admin, summary: 'List runners', responses: { '200': { description: '{total, data}' } } },
-      },
-      [path(A.runner)]: {
-        delete: { tags: ['admin'], security: admin, summary: 'Remove a runner', responses: { ...noContent, '404': problem('Not found') } },
-      },
-      [path(A.jobs)]: {
-        get: {
-          tags: ['admin'],
-          security: admin,
-          summary: 'List runner jobs (filters stateOneOf, typeOneOf, search; paging start, count)',
-          responses: { '200': { description: '{total, data}' } },
-        },
-      },
-      [path(A.cancelJob)]: {
-        post: {
-          tags: ['admin'],
-          security: admin,
-          summary: 'Cancel a job (children follow)',
-          responses: { ...noContent, '400': problem('Not cancellable') },
-        },
-      },
+      [path(A.generateRegistrationToken)]: adminOp('post', 'Create a registration token (returned once)', {
+        '200': { description: 'Created', content: json(RegistrationTokenCreated) },
+      }),
+      [path(A.registrationTokens)]: adminOp('get', 'List registration tokens', listed),
+      [path(A.registrationToken)]: adminOp('delete', 'Revoke a token (and unregister its runners)', {
+        ...noContent,
+        '404': problem('Not found'),
+      }),
+      [path(A.runners)]: adminOp('get', 'List runners', listed),
+      [path(A.runner)]: adminOp('delete', 'Remove a runner', { ...noContent, '404': problem('Not found') }),
+      [path(A.jobs)]: adminOp('get', 'List runner jobs (filters stateOneOf, typeOneOf, search; paging start, count)', listed),
+      [path(A.cancelJob)]: adminOp('post', 'Cancel a job (children follow)', { ...noContent, '400': problem('Not cancellable') }),
       '/api/v1/videos/upload': {
         post: {
           tags: ['videos'],

@@ -5,10 +5,11 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from '../lib/log.js';
 import { errorInfo } from '../lib/log.js';
-import { CODES, PROBLEM_CONTENT_TYPE, PROBLEM_DOCS, problemType, type RunnerProblemCode } from '../lib/peertube/problems.js';
+import { CODES, PROBLEM_CONTENT_TYPE, PROBLEM_DOCS, problemType } from '../lib/peertube/problems.js';
+import { HttpProblem } from './http-problem.js';
 import { upstreamProblem } from './upstream.js';
 
-export type ProblemCode = RunnerProblemCode | 'invalid-params' | 'unauthorized' | 'payload-too-large';
+export { HttpProblem, type ProblemCode } from './http-problem.js';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -22,19 +23,6 @@ const TITLES: Record<number, string> = {
   502: 'Bad Gateway',
   503: 'Service Unavailable',
 };
-
-export class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    readonly detail: string,
-    readonly code?: ProblemCode,
-    /** Extra fields, e.g. the list of invalid parameters. */
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(detail);
-    this.name = 'HttpProblem';
-  }
-}
 
 export const badRequest = (detail: string, extra?: Record<string, unknown>) => new HttpProblem(400, detail, undefined, extra);
 export const notFound = (detail: string) => new HttpProblem(404, detail);

@@ -5,7 +5,7 @@
 // goes to the log only (the caller logs it with its context).
 import { ConflictError } from '../lib/kube/status.js';
 import { isRequestTooLarge, statusOf } from '../lib/kube/client.js';
-import { HttpProblem } from './problem.js';
+import { HttpProblem } from './http-problem.js';
 
 export interface UpstreamContext {
   /** What a 404 from the cluster means here, e.g. `Namespace "x" does not exist`. */

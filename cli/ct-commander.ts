@@ -2,8 +2,8 @@
 // ct-commander: sends one CT command to a client's input queue (CT's ClientCommander).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { UsageError, CLIENT_LOOKUP_OPTIONS, runTool } from './common.js';
-import { CtClient, newJobId, resolveQueues, type CommandType, type JobDescription, type OutputSpec } from '../sdk/index.js';
+import { UsageError, CLIENT_LOOKUP_HELP, CLIENT_LOOKUP_OPTIONS, clientFor, runTool } from './common.js';
+import { newJobId, type CommandType, type JobDescription, type OutputSpec } from '../sdk/index.js';
 
 const HELP = `Usage: ct-commander <command> [options]
 
@@ -37,14 +37,7 @@ Options:
   --raw FILE|-         send this body as is (no validation), command argument not needed
   --no-validate        do not validate locally before sending
   --input-queue URL    input queue URL (default: $CT_INPUT_QUEUE_URL)
-  --client NAME        read the queue URL from this TranscodeClient's status (kubeconfig)
-  --namespace NS       namespace of --client (default: the kubeconfig's)
-  --kubeconfig PATH    kubeconfig for --client (default: $KUBECONFIG or ~/.kube/config)
-  -h, --help           this help
-
-AWS region, endpoint and credentials come from the standard AWS environment
-(AWS_REGION, AWS_ENDPOINT_URL or CT_AWS_ENDPOINT, AWS_PROFILE, ...).
-`;
+${CLIENT_LOOKUP_HELP}`;
 
 const ALIASES: Record<string, CommandType> = {
   start: 'START_JOB',
@@ -121,19 +114,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const queues = await resolveQueues({
-    inputQueueUrl: values['input-queue'],
-    client: values.client,
-    namespace: values.namespace,
-    kubeconfig: values.kubeconfig,
-  });
-  if (!queues.inputQueueUrl)
-    throw new UsageError('no input queue: pass --input-queue URL, set CT_INPUT_QUEUE_URL, or name a TranscodeClient with --client');
-  const ct = new CtClient({
-    inputQueueUrl: queues.inputQueueUrl,
-    outputQueueUrl: queues.outputQueueUrl ?? '',
-    validate: !values['no-validate'],
-  });
+  const ct = await clientFor('input', { ...values, queueUrl: values['input-queue'] }, { validate: !values['no-validate'] });
 
   if (values.raw !== undefined) {
     const body = readFileSync(values.raw === '-' ? 0 : values.raw, 'utf8');

@@ -2,8 +2,7 @@
 // ct-poller: prints the messages of a client's output queue as JSON lines (CT's ClientPoller), or
 // as readable progress (outputs by name, live lines on a terminal).
 import { parseArgs } from 'node:util';
-import { CtClient, resolveQueues } from '../sdk/index.js';
-import { UsageError, CLIENT_LOOKUP_OPTIONS, runTool } from './common.js';
+import { UsageError, CLIENT_LOOKUP_HELP, CLIENT_LOOKUP_OPTIONS, clientFor, runTool } from './common.js';
 import { LiveProgress } from './progress.js';
 
 const HELP = `Usage: ct-poller [options]
@@ -20,14 +19,7 @@ Options:
   --format F           json (one message per line) or text (readable progress: "VIDEO sd.mp4 51 %",
                        redrawn in place on a terminal); default: text on a terminal, json otherwise
   --output-queue URL   output queue URL (default: $CT_OUTPUT_QUEUE_URL)
-  --client NAME        read the queue URL from this TranscodeClient's status (kubeconfig)
-  --namespace NS       namespace of --client (default: the kubeconfig's)
-  --kubeconfig PATH    kubeconfig for --client (default: $KUBECONFIG or ~/.kube/config)
-  -h, --help           this help
-
-AWS region, endpoint and credentials come from the standard AWS environment
-(AWS_REGION, AWS_ENDPOINT_URL or CT_AWS_ENDPOINT, AWS_PROFILE, ...).
-`;
+${CLIENT_LOOKUP_HELP}`;
 
 function positiveInt(v: string | undefined, name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (v === undefined) return undefined;
@@ -63,15 +55,7 @@ async function main(argv: string[]): Promise<number> {
   const count = positiveInt(values.count, 'count');
   const timeout = positiveInt(values.timeout, 'timeout');
   const wait = positiveInt(values.wait, 'wait', 20) ?? 20;
-  const queues = await resolveQueues({
-    outputQueueUrl: values['output-queue'],
-    client: values.client,
-    namespace: values.namespace,
-    kubeconfig: values.kubeconfig,
-  });
-  if (!queues.outputQueueUrl)
-    throw new UsageError('no output queue: pass --output-queue URL, set CT_OUTPUT_QUEUE_URL, or name a TranscodeClient with --client');
-  const ct = new CtClient({ inputQueueUrl: queues.inputQueueUrl ?? '', outputQueueUrl: queues.outputQueueUrl });
+  const ct = await clientFor('output', { ...values, queueUrl: values['output-queue'] });
 
   const abort = new AbortController();
   let timedOut = false;

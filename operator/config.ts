@@ -8,7 +8,6 @@ import { awsSettingsFromEnv, type AwsSettings } from '../lib/aws/config.js';
 import { bool, duration, int, list, oneOf, str, type Env } from '../lib/config/env.js';
 import { ENCODING_POLICIES, PRINCIPAL_PATTERN } from '../lib/schema/transcode-client.js';
 import type { SchedulingConfig } from './job/scheduling.js';
-import type { SweepLimits } from './job/sweeper.js';
 import { sqsConfigFromEnv, type SqsConfig } from './sqs/config.js';
 import { loadSwfConfig, type SwfConfig } from './swf/config.js';
 
@@ -19,7 +18,7 @@ export interface JobSettings {
   /** Parallel job reconciles (CT_JOB_CONCURRENCY): probes and SWF calls are mostly waiting. */
   concurrency: number;
   /** Last-resort limits (operator/job/sweeper.ts). */
-  sweep: SweepLimits;
+  sweep: { jobDeadlineMs: number; maxTimeouts: number };
   /** Encoding policy and runner availability (operator/job/scheduling.ts, docs/official-runners.md). */
   scheduling: SchedulingConfig;
 }

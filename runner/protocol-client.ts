@@ -74,6 +74,16 @@ export interface UploadFile {
   growing?: boolean;
 }
 
+/** A multipart POST to the runner API (update, success). */
+interface MultipartRequest {
+  /** Names the call in errors. */
+  endpoint: string;
+  path: string;
+  fields: Record<string, string>;
+  files: UploadFile[];
+  signal?: AbortSignal | undefined;
+}
+
 const API_TIMEOUT_MS = 30_000;
 /** Same limit as the official runner (v0.1.3) for input downloads; uploads get the same. */
 const TRANSFER_TIMEOUT_MS = 2 * 60 * 60 * 1000;
@@ -142,11 +152,8 @@ export class ProtocolClient {
       API_TIMEOUT_MS,
       signal,
     );
+    if (expect === 204) return this.noContent(endpoint, res);
     if (res.status !== expect) return this.fail(endpoint, res);
-    if (expect === 204) {
-      await res.body?.cancel();
-      return undefined;
-    }
     try {
       return await res.json();
     } catch (err) {
@@ -154,14 +161,16 @@ export class ProtocolClient {
     }
   }
 
-  private async multipart(
-    endpoint: string,
-    path: string,
-    fields: Record<string, string>,
-    files: UploadFile[],
-    signal?: AbortSignal,
-  ): Promise<void> {
-    if (files.some((f) => f.ready)) return this.streamingMultipart(endpoint, path, fields, files, signal);
+  /** A 204 answer (its empty body released), else the server's problem thrown. */
+  private async noContent(endpoint: string, res: Response): Promise<undefined> {
+    if (res.status !== 204) return this.fail(endpoint, res);
+    await res.body?.cancel();
+    return undefined;
+  }
+
+  private async multipart(req: MultipartRequest): Promise<void> {
+    const { endpoint, path, fields, files, signal } = req;
+    if (files.some((f) => f.ready)) return this.streamingMultipart(req);
     const form = new FormData();
     for (const [k, v] of Object.entries(fields)) form.append(k, v);
     for (const f of files) {
@@ -176,18 +185,11 @@ export class ProtocolClient {
       files.length ? TRANSFER_TIMEOUT_MS : API_TIMEOUT_MS,
       signal,
     );
-    if (res.status !== 204) return this.fail(endpoint, res);
-    await res.body?.cancel();
+    await this.noContent(endpoint, res);
   }
 
   /** Multipart sent as a stream: files still being made go out as they are written or once ready. */
-  private async streamingMultipart(
-    endpoint: string,
-    path: string,
-    fields: Record<string, string>,
-    files: UploadFile[],
-    signal?: AbortSignal,
-  ): Promise<void> {
+  private async streamingMultipart({ endpoint, path, fields, files, signal }: MultipartRequest): Promise<void> {
     const parts = files.map((f) => ({ ...f, ready: f.ready ?? Promise.resolve(), growing: f.growing === true }));
     const form = streamingForm(fields, parts);
     let res: Response;
@@ -212,8 +214,7 @@ export class ProtocolClient {
       if (failure instanceof StreamedUploadMismatch) throw failure;
       throw err;
     }
-    if (res.status !== 204) return this.fail(endpoint, res);
-    await res.body?.cancel();
+    await this.noContent(endpoint, res);
   }
 
   async register(p: { registrationToken: string; name: string; description?: string }): Promise<{ id: number; runnerToken: string }> {
@@ -250,7 +251,7 @@ export class ProtocolClient {
   async update(runnerToken: string, job: AcceptedJob, progress: number | undefined, signal?: AbortSignal): Promise<void> {
     const fields: Record<string, string> = { runnerToken, jobToken: job.jobToken };
     if (progress !== undefined) fields['progress'] = String(Math.max(0, Math.min(100, Math.round(progress))));
-    await this.multipart('update', runnerPath(R.update, { jobUUID: job.uuid }), fields, [], signal);
+    await this.multipart({ endpoint: 'update', path: runnerPath(R.update, { jobUUID: job.uuid }), fields, files: [], signal });
   }
 
   /** `payload` holds the non-file payload fields (flattened as payload[key]); files carry their field names. */
@@ -264,7 +265,7 @@ export class ProtocolClient {
     const fields: Record<string, string> = { ...tokens };
     for (const [k, v] of Object.entries(payload)) fields[payloadField(k)] = String(v);
     try {
-      await this.multipart('success', runnerPath(R.success, { jobUUID: job.uuid }), fields, files);
+      await this.multipart({ endpoint: 'success', path: runnerPath(R.success, { jobUUID: job.uuid }), fields, files });
     } catch (err) {
       if (files.some((f) => f.ready)) this.brokenUploads.add(job.uuid);
       throw err;

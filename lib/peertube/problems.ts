@@ -2,6 +2,7 @@
 // like PeerTube's, and the `code` values runners react to. The server throws them, the runner
 // branches on them: both import the codes from here.
 import { Type, type Static } from '@sinclair/typebox';
+import type { ValueOf } from '../schema/common.js';
 
 /** Problem codes of the runner protocol (PeerTube's ServerErrorCode values). */
 export const CODES = {
@@ -9,7 +10,7 @@ export const CODES = {
   NOT_PENDING: 'runner_job_not_in_pending_state',
   NOT_PROCESSING: 'runner_job_not_in_processing_state',
 } as const;
-export type RunnerProblemCode = (typeof CODES)[keyof typeof CODES];
+export type RunnerProblemCode = ValueOf<typeof CODES>;
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 

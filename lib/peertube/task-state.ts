@@ -65,6 +65,15 @@ function resetToPending(task: TaskStatus, now: string): void {
   task.updatedAt = now;
 }
 
+/** A task reaches a terminal state: its job token is void from now on. */
+function endTask(task: TaskStatus, state: TaskStateId, now: string, error?: string): void {
+  task.state = state;
+  if (error !== undefined) task.error = error;
+  delete task.jobTokenHash;
+  task.finishedAt = now;
+  task.updatedAt = now;
+}
+
 /** Runner takes a pending task. */
 export function acceptTask(
   status: TranscodeJobStatus,
@@ -116,11 +125,8 @@ export function errorTask(
   if (task.failures < maxFailures) {
     resetToPending(task, now);
   } else {
-    task.state = TaskState.ERRORED;
-    delete task.jobTokenHash;
+    endTask(task, TaskState.ERRORED, now);
     delete task.progress;
-    task.finishedAt = now;
-    task.updatedAt = now;
     cascade(status, uuid, TaskState.PARENT_ERRORED, 'Parent error', now);
   }
   return { ok: true, task };
@@ -161,12 +167,9 @@ export function completeTask(
 ): TransitionResult {
   const { task, fail } = taskIn(status, uuid, [TaskState.COMPLETING, TaskState.PROCESSING], 'not_processing');
   if (fail) return fail;
-  task.state = TaskState.COMPLETED;
   task.result = result;
   task.progress = 100;
-  delete task.jobTokenHash;
-  task.finishedAt = now;
-  task.updatedAt = now;
+  endTask(task, TaskState.COMPLETED, now);
   for (const child of status.tasks ?? []) {
     if (child.dependsOn === uuid && child.state === TaskState.WAITING_FOR_PARENT_JOB) {
       child.state = TaskState.PENDING;
@@ -180,10 +183,7 @@ export function completeTask(
 export function cancelTask(status: TranscodeJobStatus, uuid: string, now: string): TransitionResult {
   const { task, fail } = taskIn(status, uuid, NON_TERMINAL, 'not_cancellable');
   if (fail) return fail;
-  task.state = TaskState.CANCELLED;
-  delete task.jobTokenHash;
-  task.finishedAt = now;
-  task.updatedAt = now;
+  endTask(task, TaskState.CANCELLED, now);
   cascade(status, uuid, TaskState.PARENT_CANCELLED, 'Parent cancelled', now);
   return { ok: true, task };
 }
@@ -191,11 +191,7 @@ export function cancelTask(status: TranscodeJobStatus, uuid: string, now: string
 function cascade(status: TranscodeJobStatus, parent: string, state: TaskStateId, error: string, now: string): void {
   for (const child of status.tasks ?? []) {
     if (child.dependsOn !== parent || isTerminal(child.state)) continue;
-    child.state = state;
-    child.error = error;
-    delete child.jobTokenHash;
-    child.finishedAt = now;
-    child.updatedAt = now;
+    endTask(child, state, now, error);
     cascade(status, child.uuid, state, error, now);
   }
 }

@@ -1,14 +1,10 @@
 // TranscodeClient status vocabulary: condition types, their reasons and the event reasons the client
 // reconciler emits. One home so the reconciler, the SQS listener, the console and tests spell them alike.
-
-/** `{ A: 'A', B: 'B' }` from `names('A', 'B')`: constants whose value is their name, typed as literals. */
-function names<const K extends string>(...keys: K[]): { readonly [P in K]: P } {
-  return Object.fromEntries(keys.map((k) => [k, k])) as { [P in K]: P };
-}
+import { names, type ValueOf } from './common.js';
 
 /** Condition types on a TranscodeClient. `Ready` is the fold of the others (operator/client/checks.ts). */
 export const ClientCondition = names('Ready', 'QueuesReady', 'BucketsReady');
-export type ClientConditionType = (typeof ClientCondition)[keyof typeof ClientCondition];
+export type ClientConditionType = ValueOf<typeof ClientCondition>;
 
 /** Reasons of TranscodeClient conditions (CamelCase, as metav1.Condition wants). */
 export const ClientReason = names(
@@ -36,7 +32,7 @@ export const ClientReason = names(
   'BucketAccessDenied',
   'Unknown',
 );
-export type ClientReasonName = (typeof ClientReason)[keyof typeof ClientReason];
+export type ClientReasonName = ValueOf<typeof ClientReason>;
 
 /** Reasons of the Kubernetes events recorded on a TranscodeClient. */
 export const ClientEventReason = names('Ready', 'CleanupFailed', 'CleanupAbandoned', 'CleanedUp');

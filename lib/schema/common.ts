@@ -42,6 +42,10 @@ export const Condition = Type.Object({
   observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 
+/** status.conditions: a list of Conditions keyed by type (server-side apply merges by it). */
+export const Conditions = () =>
+  Type.Optional(Type.Array(Condition, { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }));
+
 /** Object metadata subset we rely on (the apiserver owns the rest). */
 export const ObjectMeta = Type.Object(
   {
@@ -61,5 +65,17 @@ export const ObjectMeta = Type.Object(
 
 export const StringEnum = <T extends string[]>(values: [...T], opts: SchemaOptions = {}) =>
   Type.Unsafe<T[number]>({ type: 'string', enum: values, ...opts });
+
+/** One of our custom resources: the Kubernetes object envelope around its spec and status. */
+export const CustomResource = <Spec extends TSchema, Status extends TSchema>(spec: Spec, status: Status) =>
+  Type.Object({ apiVersion: Type.String(), kind: Type.String(), metadata: ObjectMeta, spec, status: Type.Optional(status) });
+
+/** `{ A: 'A', B: 'B' }` from `names('A', 'B')`: constants whose value is their name, typed as literals. */
+export function names<const K extends string>(...keys: K[]): { readonly [P in K]: P } {
+  return Object.fromEntries(keys.map((k) => [k, k])) as { [P in K]: P };
+}
+
+/** The union of a constants object's values. */
+export type ValueOf<T> = T[keyof T];
 
 export type { TSchema };

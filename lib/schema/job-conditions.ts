@@ -1,29 +1,19 @@
 // Condition types and reasons of a TranscodeJob's status.conditions (metav1.Condition), in one place.
+import { names, type ValueOf } from './common.js';
 import type { TranscodeJobStatus } from './transcode-job.js';
 
-export const JobCondition = {
-  /** False while the job waits (reason says why), True once it started. */
-  Admitted: 'Admitted',
-  /** True once the job is terminal; the reason is the terminal phase. */
-  Completed: 'Completed',
-  /** True while a task of the job has no live runner serving its type. */
-  Unschedulable: 'Unschedulable',
-} as const;
-export type JobConditionType = (typeof JobCondition)[keyof typeof JobCondition];
+/**
+ * Condition types on a TranscodeJob. Admitted: False while the job waits (the reason says why), True
+ * once it started. Completed: True once the job is terminal, the reason is the terminal phase.
+ * Unschedulable: True while a task of the job has no live runner serving its type.
+ */
+export const JobCondition = names('Admitted', 'Completed', 'Unschedulable');
+export type JobConditionType = ValueOf<typeof JobCondition>;
 
-export const AdmittedReason = {
-  Admitted: 'Admitted',
-  ClientNotFound: 'ClientNotFound',
-  ClientNotReady: 'ClientNotReady',
-  ConcurrencyLimit: 'ConcurrencyLimit',
-} as const;
-export type AdmittedReason = (typeof AdmittedReason)[keyof typeof AdmittedReason];
+export const AdmittedReason = names('Admitted', 'ClientNotFound', 'ClientNotReady', 'ConcurrencyLimit');
+export type AdmittedReason = ValueOf<typeof AdmittedReason>;
 
-export const UnschedulableReason = {
-  NoRunnerForTaskType: 'NoRunnerForTaskType',
-  RunnersAvailable: 'RunnersAvailable',
-  NoRunnerDeadlinePassed: 'NoRunnerDeadlinePassed',
-} as const;
+export const UnschedulableReason = names('NoRunnerForTaskType', 'RunnersAvailable', 'NoRunnerDeadlinePassed');
 
 /** Reasons of Completed=True: the terminal phase itself. */
 export type CompletedReason = Extract<NonNullable<TranscodeJobStatus['phase']>, 'Succeeded' | 'Failed' | 'Canceled'>;

@@ -1,6 +1,6 @@
 // TranscodeClient: one client of the stack (queues, buckets, principal, limits).
 import { Type, type Static } from '@sinclair/typebox';
-import { Condition, ObjectMeta, StringEnum, BucketName, cel } from './common.js';
+import { Conditions, CustomResource, StringEnum, BucketName, cel } from './common.js';
 
 /** VIDEO encoding policies (docs/official-runners.md). */
 export const ENCODING_POLICIES = ['exact', 'peertube', 'auto'] as const;
@@ -122,7 +122,7 @@ export const TranscodeClientSpec = Type.Object({
 
 export const TranscodeClientStatus = Type.Object({
   observedGeneration: Type.Optional(Type.Integer()),
-  conditions: Type.Optional(Type.Array(Condition, { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] })),
+  conditions: Conditions(),
   queues: Type.Optional(
     Type.Object({
       inputUrl: Type.Optional(Type.String()),
@@ -144,13 +144,7 @@ export const TranscodeClientStatus = Type.Object({
   ),
 });
 
-export const TranscodeClient = Type.Object({
-  apiVersion: Type.String(),
-  kind: Type.String(),
-  metadata: ObjectMeta,
-  spec: TranscodeClientSpec,
-  status: Type.Optional(TranscodeClientStatus),
-});
+export const TranscodeClient = CustomResource(TranscodeClientSpec, TranscodeClientStatus);
 
 export type TranscodeClientSpec = Static<typeof TranscodeClientSpec>;
 export type TranscodeClientStatus = Static<typeof TranscodeClientStatus>;

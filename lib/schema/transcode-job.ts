@@ -1,6 +1,6 @@
 // TranscodeJob: one job. The spec embeds the CT job description exactly as the client sent it.
 import { Type, type Static } from '@sinclair/typebox';
-import { Condition, ObjectMeta, StringEnum, JobId } from './common.js';
+import { Conditions, CustomResource, StringEnum, JobId, type ValueOf } from './common.js';
 import { JobDescription } from './ct-job.js';
 
 export const JOB_PHASES = ['Pending', 'Probing', 'Running', 'Succeeded', 'Failed', 'Canceled'] as const;
@@ -18,7 +18,7 @@ export const TaskState = {
   PARENT_CANCELLED: 8,
   COMPLETING: 9,
 } as const;
-export type TaskStateId = (typeof TaskState)[keyof typeof TaskState];
+export type TaskStateId = ValueOf<typeof TaskState>;
 
 const FreeObject = (description: string) =>
   Type.Record(Type.String(), Type.Unknown(), { description, 'x-kubernetes-preserve-unknown-fields': true });
@@ -182,7 +182,7 @@ export const TranscodeJobStatus = Type.Object({
   reason: Type.Optional(Type.String()),
   message: Type.Optional(Type.String()),
   progress: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
-  conditions: Type.Optional(Type.Array(Condition, { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] })),
+  conditions: Conditions(),
   probe: Type.Optional(ProbeInfo),
   workflow: Type.Optional(
     Type.Object({ workflowId: Type.String(), runId: Type.Optional(Type.String()), closed: Type.Optional(Type.Boolean()) }),
@@ -194,13 +194,7 @@ export const TranscodeJobStatus = Type.Object({
   completedAt: Type.Optional(Type.String()),
 });
 
-export const TranscodeJob = Type.Object({
-  apiVersion: Type.String(),
-  kind: Type.String(),
-  metadata: ObjectMeta,
-  spec: TranscodeJobSpec,
-  status: Type.Optional(TranscodeJobStatus),
-});
+export const TranscodeJob = CustomResource(TranscodeJobSpec, TranscodeJobStatus);
 
 export type TaskStatus = Static<typeof TaskStatus>;
 export type S3Ref = Static<typeof S3Ref>;

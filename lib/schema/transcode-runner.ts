@@ -1,6 +1,6 @@
 // TranscodeRunner: a registered runner. The runner token is stored only as a hash.
 import { Type, type Static } from '@sinclair/typebox';
-import { ObjectMeta } from './common.js';
+import { CustomResource } from './common.js';
 
 export const TranscodeRunnerSpec = Type.Object({
   runnerName: Type.String({ minLength: 1, maxLength: 100, description: 'Name the runner registered with (unique).' }),
@@ -23,12 +23,6 @@ export const TranscodeRunnerStatus = Type.Object({
   ),
 });
 
-export const TranscodeRunner = Type.Object({
-  apiVersion: Type.String(),
-  kind: Type.String(),
-  metadata: ObjectMeta,
-  spec: TranscodeRunnerSpec,
-  status: Type.Optional(TranscodeRunnerStatus),
-});
+export const TranscodeRunner = CustomResource(TranscodeRunnerSpec, TranscodeRunnerStatus);
 
 export type TranscodeRunner = Static<typeof TranscodeRunner>;

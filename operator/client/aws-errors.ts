@@ -24,9 +24,6 @@ export function isAccessDenied(err: unknown): boolean {
   return n === 'AccessDenied' || n === 'AccessDeniedException' || n === 'Forbidden' || awsStatus(err) === 403;
 }
 
-/** S3 "not found" (lib/aws/errors.ts). */
-export { isS3NotFound as isNotFound } from '../../lib/aws/errors.js';
-
 /** One line for a condition message: "<Name>: <message>". */
 export function awsErrorText(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);

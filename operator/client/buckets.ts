@@ -16,7 +16,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { ClientReason } from '../../lib/schema/client-conditions.js';
 import { stableJson } from '../../lib/kube/status.js';
-import { awsErrorName, awsErrorText, awsStatus, isAccessDenied, isNotFound } from './aws-errors.js';
+import { isS3NotFound } from '../../lib/aws/errors.js';
+import { awsErrorName, awsErrorText, awsStatus, isAccessDenied } from './aws-errors.js';
 import type { PolicyDocument } from './policies.js';
 import type { Problem } from './queues.js';
 
@@ -94,7 +95,7 @@ export async function verifyExistingBucket(s3: S3Client, role: Role, bucket: str
           message: `the stack has no access to the ${role} bucket "${bucket}" (HeadBucket denied)`,
         },
       ];
-    if (isNotFound(err)) return [{ reason: ClientReason.BucketNotFound, message: `${role} bucket "${bucket}" does not exist` }];
+    if (isS3NotFound(err)) return [{ reason: ClientReason.BucketNotFound, message: `${role} bucket "${bucket}" does not exist` }];
     throw err;
   }
   const key = `${prefix}${PROBE_KEY}`;
@@ -110,7 +111,7 @@ export async function verifyExistingBucket(s3: S3Client, role: Role, bucket: str
           },
         ];
       }
-      if (!isNotFound(err)) throw err; // NoSuchKey: reading is allowed
+      if (!isS3NotFound(err)) throw err; // NoSuchKey: reading is allowed
     }
     return [];
   }
@@ -151,7 +152,7 @@ export async function deleteManagedBucket(s3: S3Client, bucket: string, policy: 
     await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
     return 'deleted';
   } catch (err) {
-    if (awsErrorName(err) === 'NoSuchBucket' || (isNotFound(err) && awsErrorName(err) !== 'NoSuchKey')) return 'missing';
+    if (awsErrorName(err) === 'NoSuchBucket' || (isS3NotFound(err) && awsErrorName(err) !== 'NoSuchKey')) return 'missing';
     throw new Error(`deleting bucket ${bucket} failed: ${awsErrorText(err)}`, { cause: err });
   }
 }

@@ -37,28 +37,53 @@ function principalOf(p: string): '*' | { AWS: string } {
   return p === '*' ? '*' : { AWS: p };
 }
 
-function allow(Sid: string, principal: string, Action: string[], Resource: string): PolicyStatement {
-  return { Sid, Effect: 'Allow', Principal: principalOf(principal), Action, Resource };
+/** One grant of a resource policy: its statement id and actions. */
+type Grant = readonly [sid: string, actions: readonly string[]];
+
+/** Each resource of a client: what the client may do on it, then what the stack may do. */
+const GRANTS = {
+  inputQueue: [
+    ['ClientSendsCommands', CLIENT_INPUT_QUEUE_ACTIONS],
+    ['StackReadsCommands', STACK_INPUT_QUEUE_ACTIONS],
+  ],
+  outputQueue: [
+    ['ClientReadsResults', CLIENT_OUTPUT_QUEUE_ACTIONS],
+    ['StackSendsResults', STACK_OUTPUT_QUEUE_ACTIONS],
+  ],
+  inputBucket: [
+    ['ClientUploadsSources', ['s3:PutObject']],
+    ['StackReadsSources', ['s3:GetObject']],
+  ],
+  outputBucket: [
+    ['ClientReadsResults', ['s3:GetObject']],
+    ['StackWritesResults', ['s3:PutObject']],
+  ],
+} as const satisfies Record<string, readonly [client: Grant, stack: Grant]>;
+
+function allow(Sid: string, principal: string, actions: readonly string[], Resource: string): PolicyStatement {
+  return { Sid, Effect: 'Allow', Principal: principalOf(principal), Action: [...actions], Resource };
 }
 
-function queuePolicy(queueArn: string, ...Statement: PolicyStatement[]): PolicyDocument {
-  return { Version: '2012-10-17', Id: `${queueArn}/cloudtranscode`, Statement };
+/** The two Allow statements of a resource: the client's grant, then the stack's. */
+function allowBoth(grants: readonly [Grant, Grant], resource: string, clientPrincipal: string, stackPrincipal: string): PolicyStatement[] {
+  const [[clientSid, clientActions], [stackSid, stackActions]] = grants;
+  return [allow(clientSid, clientPrincipal, clientActions, resource), allow(stackSid, stackPrincipal, stackActions, resource)];
+}
+
+function queuePolicy(grants: readonly [Grant, Grant], queueArn: string, clientPrincipal: string, stackPrincipal: string): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Id: `${queueArn}/cloudtranscode`,
+    Statement: allowBoth(grants, queueArn, clientPrincipal, stackPrincipal),
+  };
 }
 
 export function inputQueuePolicy(queueArn: string, clientPrincipal: string, stackPrincipal: string): PolicyDocument {
-  return queuePolicy(
-    queueArn,
-    allow('ClientSendsCommands', clientPrincipal, CLIENT_INPUT_QUEUE_ACTIONS, queueArn),
-    allow('StackReadsCommands', stackPrincipal, STACK_INPUT_QUEUE_ACTIONS, queueArn),
-  );
+  return queuePolicy(GRANTS.inputQueue, queueArn, clientPrincipal, stackPrincipal);
 }
 
 export function outputQueuePolicy(queueArn: string, clientPrincipal: string, stackPrincipal: string): PolicyDocument {
-  return queuePolicy(
-    queueArn,
-    allow('ClientReadsResults', clientPrincipal, CLIENT_OUTPUT_QUEUE_ACTIONS, queueArn),
-    allow('StackSendsResults', stackPrincipal, STACK_OUTPUT_QUEUE_ACTIONS, queueArn),
-  );
+  return queuePolicy(GRANTS.outputQueue, queueArn, clientPrincipal, stackPrincipal);
 }
 
 /** Objects under `prefix` in `bucket` (every object when prefix is empty). */
@@ -68,22 +93,12 @@ export function objectsArn(bucket: string, prefix = ''): string {
 
 /** Input bucket: the client uploads sources, the stack reads them. */
 export function inputBucketPolicy(bucket: string, prefix: string, clientPrincipal: string, stackPrincipal: string): PolicyDocument {
-  const r = objectsArn(bucket, prefix);
-  const Statement = [
-    allow('ClientUploadsSources', clientPrincipal, ['s3:PutObject'], r),
-    allow('StackReadsSources', stackPrincipal, ['s3:GetObject'], r),
-  ];
-  return { Version: '2012-10-17', Statement };
+  return { Version: '2012-10-17', Statement: allowBoth(GRANTS.inputBucket, objectsArn(bucket, prefix), clientPrincipal, stackPrincipal) };
 }
 
 /** Output bucket: the stack writes results, the client reads them. */
 export function outputBucketPolicy(bucket: string, prefix: string, clientPrincipal: string, stackPrincipal: string): PolicyDocument {
-  const r = objectsArn(bucket, prefix);
-  const Statement = [
-    allow('ClientReadsResults', clientPrincipal, ['s3:GetObject'], r),
-    allow('StackWritesResults', stackPrincipal, ['s3:PutObject'], r),
-  ];
-  return { Version: '2012-10-17', Statement };
+  return { Version: '2012-10-17', Statement: allowBoth(GRANTS.outputBucket, objectsArn(bucket, prefix), clientPrincipal, stackPrincipal) };
 }
 
 /** The 12-digit account of a principal (account id or IAM/STS ARN), undefined for "*". */

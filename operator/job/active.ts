@@ -4,9 +4,9 @@
 import type { TranscodeJob, TranscodeJobStatus, OutputStatus } from '../../lib/schema/transcode-job.js';
 import { TaskState } from '../../lib/schema/transcode-job.js';
 import { applySwfFacts, type SwfFacts } from '../swf/recorder.js';
-import { stableJson } from '../runtime/status.js';
+import { stableJson } from '../../lib/kube/status.js';
 import type { RunnerAvailability } from './availability.js';
-import type { Finalized } from './finalize.js';
+import type { Finalized } from './outputs/types.js';
 import {
   applyCancellation,
   applyWatchdog,

@@ -4,7 +4,7 @@ import type { TranscodeJob } from '../../lib/schema/transcode-job.js';
 import type { TranscodeClient } from '../../lib/schema/transcode-client.js';
 import { AdmittedReason } from '../../lib/schema/job-conditions.js';
 import { entitlementsOf } from '../../lib/ct/bucket-access.js';
-import { objectKey, type ObjectKey } from '../runtime/cache.js';
+import { objectKey, type ObjectKey } from '../../lib/kube/object.js';
 
 export const DEFAULT_MAX_CONCURRENT = 10;
 const ACTIVE_PHASES = new Set(['Probing', 'Running']);

@@ -2,8 +2,8 @@
 // of job type for VIDEO outputs, and NoRunnerForTaskType (a task condition, a job condition, Events)
 // for pending tasks no live runner serves. The decisions are the pure functions of scheduling.ts.
 import type { Plan } from './plan.js';
-import type { CacheReader, ObjectKey } from '../runtime/cache.js';
-import { objectKey } from '../runtime/cache.js';
+import type { CacheReader } from '../../lib/kube/cache.js';
+import { objectKey, type ObjectKey } from '../../lib/kube/object.js';
 import type { EventRecorder } from '../runtime/events.js';
 import { setCondition } from '../runtime/conditions.js';
 import { UnschedulableReason } from '../../lib/schema/job-conditions.js';

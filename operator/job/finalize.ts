@@ -8,8 +8,8 @@ import { OUTPUT_HANDLERS } from './outputs/index.js';
 import { resultKeys } from './outputs/results.js';
 import { FinalizeError, type Finalized } from './outputs/types.js';
 
+// operator/job/controller.ts takes these from here.
 export { FinalizeError, type Finalized } from './outputs/types.js';
-export { codecString, masterPlaylist, type Rendition } from './outputs/hls.js';
 
 /** Finalizes one output whose tasks all completed. Throws FinalizeError when a result is missing or unreadable. */
 export async function finalizeOutput(s3: S3Client, spec: OutputSpec, index: number, tasks: TaskStatus[]): Promise<Finalized> {

@@ -17,7 +17,7 @@ import {
   lostCompletions,
   requeueLostCompletion,
   COMPLETING_STALL_MS,
-} from '../../lib/jobs/task-state.js';
+} from '../../lib/peertube/task-state.js';
 
 export function isJobTerminal(status: TranscodeJobStatus | undefined): boolean {
   return isTerminalPhase(status?.phase);

@@ -8,8 +8,8 @@
 import type { EncodingPolicy } from '../../lib/schema/transcode-client.js';
 import type { TranscodeRunner } from '../../lib/schema/transcode-runner.js';
 import { TaskState, type TaskStatus, type TranscodeJobStatus } from '../../lib/schema/transcode-job.js';
-import type { CtVideoPayload, WebVideoPayload } from '../../lib/schema/runner-jobs.js';
-import { cancelTask, isTerminal } from '../../lib/jobs/task-state.js';
+import type { CtVideoPayload, WebVideoPayload } from '../../lib/peertube/job-types.js';
+import { cancelTask, isTerminal } from '../../lib/peertube/task-state.js';
 import { resolutionOf } from '../../lib/media/ladder.js';
 import { JobCondition, UnschedulableReason } from '../../lib/schema/job-conditions.js';
 
@@ -26,29 +26,6 @@ export interface SchedulingConfig {
   graceMs: number;
   /** A runner counts as live while its lastContact is younger than this (CT_RUNNER_LIVE_SECONDS, default 300 s). */
   runnerLiveMs: number;
-}
-
-const POLICIES: readonly EncodingPolicy[] = ['exact', 'peertube', 'auto'];
-
-function seconds(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def * 1000;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min || n > max)
-    throw new Error(`invalid ${name} ${JSON.stringify(raw)}: must be seconds between ${min} and ${max}`);
-  return Math.round(n * 1000);
-}
-
-export function schedulingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SchedulingConfig {
-  const policy = env['CT_ENCODING_POLICY'] || 'auto';
-  if (!(POLICIES as readonly string[]).includes(policy))
-    throw new Error(`invalid CT_ENCODING_POLICY ${JSON.stringify(policy)}: must be one of ${POLICIES.join(', ')}`);
-  return {
-    encodingPolicy: policy as EncodingPolicy,
-    noRunnerTimeoutMs: seconds(env, 'CT_NO_RUNNER_TIMEOUT_SECONDS', 900, 1, 604800),
-    graceMs: seconds(env, 'CT_NO_RUNNER_GRACE_SECONDS', 3, 0, 3600),
-    runnerLiveMs: seconds(env, 'CT_RUNNER_LIVE_SECONDS', 300, 1, 86400),
-  };
 }
 
 /** Job types served by runners seen within `liveMs` (from what they asked for in jobs/request or, if set, spec.jobTypes). */

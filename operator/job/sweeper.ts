@@ -5,30 +5,20 @@
 //     every unfinished output fails with ACTIVITY_TIMEOUT naming what each task was doing;
 //   - task limit (CT_TASK_MAX_TIMEOUTS, default 10): a task the stall watchdog took back that many
 //     times (its runners keep dying or going silent on it) fails instead of looping forever.
-// Pure functions on a status copy, applied inside the job controller's one status write.
+// Pure functions on a status copy, applied inside the job controller's one status write. The limits
+// are read with the other job settings by operator/config.ts.
 import { TaskState, type TaskStatus, type TranscodeJob, type TranscodeJobStatus } from '../../lib/schema/transcode-job.js';
-import { isTerminal } from '../../lib/jobs/task-state.js';
+import { isTerminal } from '../../lib/peertube/task-state.js';
+import type { Env } from '../../lib/config/env.js';
+import { jobSettingsFromEnv, type JobSettings } from '../config.js';
 
 export const DEADLINE_REASON = 'ACTIVITY_TIMEOUT';
 
-export interface SweepLimits {
-  jobDeadlineMs: number;
-  maxTimeouts: number;
-}
+export type SweepLimits = JobSettings['sweep'];
 
-function positive(env: NodeJS.ProcessEnv, name: string, def: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0 || n > max) throw new Error(`invalid ${name} ${JSON.stringify(raw)}: must be a number in (0, ${max}]`);
-  return n;
-}
-
-export function sweepLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): SweepLimits {
-  return {
-    jobDeadlineMs: Math.round(positive(env, 'CT_JOB_DEADLINE_SECONDS', 86_400, 30 * 86_400) * 1000),
-    maxTimeouts: Math.round(positive(env, 'CT_TASK_MAX_TIMEOUTS', 10, 1000)),
-  };
+/** The fallback of operator/job/controller.ts when built without `sweep` (index.ts always passes it). */
+export function sweepLimitsFromEnv(env: Env = process.env): SweepLimits {
+  return jobSettingsFromEnv(env).sweep;
 }
 
 /** When the job's deadline passes (ms since the epoch); NaN without a creation time. */

@@ -3,7 +3,7 @@
 // fails with JOB_TOO_LARGE in one compact write: every unfinished task is cancelled, the bulky parts
 // of each task (payload, inputs, placement files, long errors, key lists) are dropped or cut to the
 // bounds of lib/jobs/status-limits.ts, and every unfinished output fails with the same reason.
-import { isTerminal } from '../../lib/jobs/task-state.js';
+import { isTerminal } from '../../lib/peertube/task-state.js';
 import { INLINE_KEYS } from '../../lib/jobs/status-limits.js';
 import { TaskState, type TranscodeJob, type TranscodeJobStatus } from '../../lib/schema/transcode-job.js';
 import { isJobTerminal } from './lifecycle.js';

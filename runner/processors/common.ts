@@ -1,7 +1,12 @@
-// Helpers shared by the processors: output checks, safe file names, encoder settings and muxers.
+// Helpers shared by the processors: opening inputs, running ffmpeg to one file, output checks,
+// safe file names, encoder settings and muxers.
 import { statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import type { FfmpegCommand } from 'fluent-ffmpeg';
+import type { CtInputMedia } from '../../lib/peertube/job-types.js';
+import { inputInfo, type OpenedInput } from '../input.js';
+import type { MediaInfo } from '../probe.js';
+import type { JobContext } from './types.js';
 
 /** ffmpeg can exit 0 and still write nothing (e.g. a snapshot past the end): check every output. */
 export function assertOutput(file: string, what: string): void {
@@ -96,4 +101,59 @@ export function addOutputOptions(cmd: FfmpegCommand, options: string[]): FfmpegC
   if (options.length === 1) cmd.outputOptions(options[0]!);
   else if (options.length > 1) cmd.outputOptions(...(options as [string, ...string[]]));
   return cmd;
+}
+
+/** A CT task's input opened, its media known, and the safe output path in the job dir. */
+export interface CtInput {
+  input: OpenedInput;
+  info: MediaInfo;
+  fileName: string;
+  output: string;
+}
+
+/**
+ * Opens a CT task's input (ct-* job types: `input.media` from the operator's probe, else probed
+ * here) and fails when it lacks the stream the output needs.
+ */
+export async function openCtInput(
+  ctx: JobContext,
+  p: { input: { videoFileUrl: string; media?: CtInputMedia | undefined }; output: { fileName: string } },
+  needs: 'audio' | 'video',
+  outDir = ctx.dir,
+): Promise<CtInput> {
+  const fileName = safeFileName(p.output.fileName, 'output fileName');
+  const input = await ctx.openInput(p.input.videoFileUrl, 'input');
+  const info = await inputInfo(input, p.input.media);
+  if (needs === 'audio' && !info.hasAudio) throw new Error('the input has no audio stream to extract');
+  if (needs === 'video' && !info.hasVideo) throw new Error('the input has no video stream');
+  return { input, info, fileName, output: join(outDir, fileName) };
+}
+
+/**
+ * Opens a PeerTube task's input and its separated audio file if the payload names one (downloaded
+ * first). No probe: the progress percentage uses the duration ffmpeg prints as it opens the input.
+ */
+export async function openWithSeparatedAudio(
+  ctx: JobContext,
+  p: { input: { videoFileUrl: string; separatedAudioFileUrl: string[] } },
+): Promise<{ input: OpenedInput; audio: string | undefined }> {
+  const audioUrl = p.input.separatedAudioFileUrl[0];
+  const audio = audioUrl ? await ctx.download(audioUrl, 'input-audio') : undefined;
+  const input = await ctx.openInput(p.input.videoFileUrl, 'input');
+  return { input, audio };
+}
+
+/** Runs `cmd` writing `output`, waits for the input's download to settle, and checks the file. */
+export async function runToFile(
+  ctx: JobContext,
+  cmd: FfmpegCommand,
+  input: OpenedInput,
+  output: string,
+  label: string,
+  totalSec: number | undefined,
+): Promise<void> {
+  cmd.output(output);
+  await ctx.ffmpeg(cmd, label, totalSec);
+  await input.complete;
+  assertOutput(output, label);
 }

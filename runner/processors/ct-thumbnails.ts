@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { CtThumbnailsPayload } from '../../lib/peertube/job-types.js';
 import { validator } from '../../lib/validate.js';
 import { newCommand } from '../ffmpeg.js';
-import { inputInfo } from '../input.js';
-import { addInput, addOutputOptions, assertOutput, safeFileName, splitName } from './common.js';
+import { addInput, addOutputOptions, assertOutput, openCtInput, runToFile, splitName } from './common.js';
 import type { Processor } from './types.js';
 
 export const ctThumbnailsProcessor: Processor<CtThumbnailsPayload> = {
@@ -14,12 +13,9 @@ export const ctThumbnailsProcessor: Processor<CtThumbnailsPayload> = {
   payload: validator(CtThumbnailsPayload, 'ct-thumbnails payload'),
   async process(ctx, p) {
     const o = p.output;
-    const fileName = safeFileName(o.fileName, 'output fileName');
-    const input = await ctx.openInput(p.input.videoFileUrl, 'input');
-    const info = await inputInfo(input, p.input.media);
-    if (!info.hasVideo) throw new Error('the input has no video stream');
     // Thumbnails go to their own directory so listing the results never picks up inputs.
     const outDir = join(ctx.dir, 'thumbs');
+    const { input, info, fileName, output } = await openCtInput(ctx, p, 'video', outDir);
     mkdirSync(outDir, { recursive: true });
     const image = ['-s', `${o.width}x${o.height}`, '-f', 'image2', '-q:v', '8'];
     const cmd = newCommand(ctx.settings);
@@ -28,13 +24,9 @@ export const ctThumbnailsProcessor: Processor<CtThumbnailsPayload> = {
       if (info.durationSec !== undefined && o.snapshotSec >= info.durationSec) {
         throw new Error(`snapshot at ${o.snapshotSec} s is past the end of the input (${info.durationSec.toFixed(2)} s)`);
       }
-      const output = join(outDir, fileName);
       addInput(cmd, input.url, [...input.options, '-ss', String(o.snapshotSec)]);
       addOutputOptions(cmd, ['-frames:v', '1', ...image]);
-      cmd.output(output);
-      await ctx.ffmpeg(cmd, 'snapshot', undefined);
-      await input.complete;
-      assertOutput(output, 'snapshot');
+      await runToFile(ctx, cmd, input, output, 'snapshot', undefined);
       return { files: [{ field: 'payload[imageFiles]', path: output, filename: fileName }] };
     }
 

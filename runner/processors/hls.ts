@@ -6,7 +6,16 @@ import { join } from 'node:path';
 import { HlsPayload } from '../../lib/peertube/job-types.js';
 import { validator } from '../../lib/validate.js';
 import { newCommand } from '../ffmpeg.js';
-import { AAC_OPTIONS, addInput, addOutputOptions, assertOutput, fpsFilter, h264Options, scaleToHeight } from './common.js';
+import {
+  AAC_OPTIONS,
+  addInput,
+  addOutputOptions,
+  assertOutput,
+  fpsFilter,
+  h264Options,
+  openWithSeparatedAudio,
+  scaleToHeight,
+} from './common.js';
 import type { Processor } from './types.js';
 
 export function hlsFileNames(uuid: string, resolution: number): { playlist: string; video: string } {
@@ -36,10 +45,7 @@ export const hlsProcessor: Processor<HlsPayload> = {
   type: 'vod-hls-transcoding',
   payload: validator(HlsPayload, 'vod-hls-transcoding payload'),
   async process(ctx, p) {
-    const audioUrl = p.input.separatedAudioFileUrl[0];
-    const audio = audioUrl ? await ctx.download(audioUrl, 'input-audio') : undefined;
-    // No probe: the progress percentage uses the duration ffmpeg prints as it opens the input.
-    const input = await ctx.openInput(p.input.videoFileUrl, 'input');
+    const { input, audio } = await openWithSeparatedAudio(ctx, p);
     const res = p.output.resolution;
     const names = hlsFileNames(randomUUID(), res);
     const playlist = join(ctx.dir, names.playlist);

@@ -4,17 +4,23 @@ import { join } from 'node:path';
 import { WebVideoPayload } from '../../lib/peertube/job-types.js';
 import { validator } from '../../lib/validate.js';
 import { newCommand } from '../ffmpeg.js';
-import { AAC_OPTIONS, addInput, addOutputOptions, assertOutput, fpsFilter, h264Options, scaleToHeight } from './common.js';
+import {
+  AAC_OPTIONS,
+  addInput,
+  addOutputOptions,
+  fpsFilter,
+  h264Options,
+  openWithSeparatedAudio,
+  runToFile,
+  scaleToHeight,
+} from './common.js';
 import type { Processor } from './types.js';
 
 export const webVideoProcessor: Processor<WebVideoPayload> = {
   type: 'vod-web-video-transcoding',
   payload: validator(WebVideoPayload, 'vod-web-video-transcoding payload'),
   async process(ctx, p) {
-    const audioUrl = p.input.separatedAudioFileUrl[0];
-    const audio = audioUrl ? await ctx.download(audioUrl, 'input-audio') : undefined;
-    // No probe: the progress percentage uses the duration ffmpeg prints as it opens the input.
-    const input = await ctx.openInput(p.input.videoFileUrl, 'input');
+    const { input, audio } = await openWithSeparatedAudio(ctx, p);
     const output = join(ctx.dir, `${ctx.job.uuid}-${p.output.resolution}.mp4`);
 
     const cmd = newCommand(ctx.settings);
@@ -36,10 +42,7 @@ export const webVideoProcessor: Processor<WebVideoPayload> = {
       ]);
     }
     addOutputOptions(cmd, ['-movflags', '+faststart', '-f', 'mp4']);
-    cmd.output(output);
-    await ctx.ffmpeg(cmd, 'web video', undefined);
-    await input.complete;
-    assertOutput(output, 'web video');
+    await runToFile(ctx, cmd, input, output, 'web video', undefined);
     return { files: [{ field: 'payload[videoFile]', path: output }] };
   },
 };

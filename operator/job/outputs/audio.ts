@@ -1,6 +1,6 @@
 // AUDIO: one ct-audio-extraction task.
 import { inputMedia } from './input-media.js';
-import type { CtAudioPayload } from '../../../lib/schema/runner-jobs.js';
+import type { CtAudioPayload } from '../../../lib/peertube/job-types.js';
 import { resolveAudio } from '../../../lib/presets/resolve.js';
 import { inputPath, splitKey } from './keys.js';
 import { describeMedia } from './results.js';

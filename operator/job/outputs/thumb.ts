@@ -1,6 +1,6 @@
 // THUMB: one ct-thumbnails task (a snapshot or one frame per interval); many files go under a prefix.
 import { inputMedia } from './input-media.js';
-import type { CtThumbnailsPayload } from '../../../lib/schema/runner-jobs.js';
+import type { CtThumbnailsPayload } from '../../../lib/peertube/job-types.js';
 import { resolveSize } from '../../../lib/presets/resolve.js';
 import { MAX_RESULT_FILES, intervalFrames } from '../../../lib/jobs/status-limits.js';
 import { inputPath, prefixOf, splitKey } from './keys.js';

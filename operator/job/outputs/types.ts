@@ -3,7 +3,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { OutputSpec, OutputType } from '../../../lib/schema/ct-job.js';
 import type { OutputStatus, ProbeInfo, S3Ref, TaskStatus, TranscodeJob } from '../../../lib/schema/transcode-job.js';
-import type { RunnerJobType } from '../../../lib/schema/runner-jobs.js';
+import type { RunnerJobType } from '../../../lib/peertube/job-types.js';
 import type { CtReason } from '../../../lib/presets/resolve.js';
 import type { displayFrame } from '../../../lib/media/probe.js';
 

@@ -369,6 +369,24 @@ describe('runner processors (real ffmpeg)', () => {
     near((p.audioBitrate ?? 0) / 1000, 96, 8);
   });
 
+  test('ct-audio-extraction of an input without audio, ct-thumbnails of one without video: clear errors', async () => {
+    const audio = await runJob(
+      'ct-audio-extraction',
+      { input: { videoFileUrl: SILENT }, output: { audioCodec: 'aac', audioBitrate: '96k', container: 'm4a', fileName: 'a.m4a' } },
+      inputs,
+    );
+    expect([audio.outcome, audio.error]).toEqual(['errored', 'the input has no audio stream to extract']);
+    const thumbs = await runJob(
+      'ct-thumbnails',
+      {
+        input: { videoFileUrl: AUDIO },
+        output: { mode: 'snapshot', width: 160, height: 120, snapshotSec: 1, intervals: 1, fileName: 't.jpg' },
+      },
+      inputs,
+    );
+    expect([thumbs.outcome, thumbs.error]).toEqual(['errored', 'the input has no video stream']);
+  });
+
   test('a bad payload fails the job with every bad field named', async () => {
     const r = await runJob('ct-audio-extraction', { input: {}, output: { audioCodec: 'aac', container: 'mp4' } }, inputs);
     expect(r.outcome).toBe('errored');

@@ -1,7 +1,15 @@
 // Pure logic of the TranscodeClient reconciler: resource naming limits, the policy evaluator used to
 // report missing grants on adopted queues, and status conditions.
 import { queueNames, bucketNames, bucketNameProblem, parseQueueUrl } from '../../../operator/client/names.js';
-import { policyAllows, missingActions, inputQueuePolicy, accountOf } from '../../../operator/client/policies.js';
+import {
+  policyAllows,
+  missingActions,
+  inputQueuePolicy,
+  outputQueuePolicy,
+  inputBucketPolicy,
+  outputBucketPolicy,
+  accountOf,
+} from '../../../operator/client/policies.js';
 import { setCondition } from '../../../operator/runtime/conditions.js';
 import { stableJson } from '../../../lib/kube/status.js';
 
@@ -99,4 +107,56 @@ test('conditions: lastTransitionTime changes only when the status flips; observe
 test('stableJson ignores key order (status writes are skipped when nothing changed)', () => {
   expect(stableJson({ a: 1, b: { c: [1, { e: 1, d: 2 }] } })).toBe(stableJson({ b: { c: [1, { d: 2, e: 1 }] }, a: 1 }));
   expect(stableJson({ a: [1, 2] })).not.toBe(stableJson({ a: [2, 1] }));
+});
+
+test('the four resource policies keep their documents (values from before the grants table)', () => {
+  const stack = 'arn:aws:iam::111122223333:role/stack';
+  const q = 'arn:aws:sqs:us-east-1:111122223333:ct-a-';
+  const allow = (Sid: string, Principal: unknown, Action: string[], Resource: string) => ({
+    Sid,
+    Effect: 'Allow',
+    Principal,
+    Action,
+    Resource,
+  });
+  expect(inputQueuePolicy(`${q}in`, '444455556666', '*')).toEqual({
+    Version: '2012-10-17',
+    Id: `${q}in/cloudtranscode`,
+    Statement: [
+      allow('ClientSendsCommands', { AWS: '444455556666' }, ['sqs:SendMessage'], `${q}in`),
+      allow(
+        'StackReadsCommands',
+        '*',
+        ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'],
+        `${q}in`,
+      ),
+    ],
+  });
+  expect(outputQueuePolicy(`${q}out`, '444455556666', stack)).toEqual({
+    Version: '2012-10-17',
+    Id: `${q}out/cloudtranscode`,
+    Statement: [
+      allow(
+        'ClientReadsResults',
+        { AWS: '444455556666' },
+        ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+        `${q}out`,
+      ),
+      allow('StackSendsResults', { AWS: stack }, ['sqs:SendMessage'], `${q}out`),
+    ],
+  });
+  expect(inputBucketPolicy('in', 'a/', '444455556666', stack)).toEqual({
+    Version: '2012-10-17',
+    Statement: [
+      allow('ClientUploadsSources', { AWS: '444455556666' }, ['s3:PutObject'], 'arn:aws:s3:::in/a/*'),
+      allow('StackReadsSources', { AWS: stack }, ['s3:GetObject'], 'arn:aws:s3:::in/a/*'),
+    ],
+  });
+  expect(outputBucketPolicy('out', '', '*', stack)).toEqual({
+    Version: '2012-10-17',
+    Statement: [
+      allow('ClientReadsResults', '*', ['s3:GetObject'], 'arn:aws:s3:::out/*'),
+      allow('StackWritesResults', { AWS: stack }, ['s3:PutObject'], 'arn:aws:s3:::out/*'),
+    ],
+  });
 });

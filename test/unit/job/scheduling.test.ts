@@ -4,12 +4,12 @@ import {
   applyEncodingPolicy,
   applyRunnerAvailability,
   nextAvailabilityCheck,
-  schedulingConfigFromEnv,
   servedTypes,
   standardVideoPayload,
   unschedulableSummary,
   wantsStandardVideo,
 } from '../../../operator/job/scheduling.js';
+import { jobSettingsFromEnv } from '../../../operator/config.js';
 import { planMessages } from '../../../lib/ct/events.js';
 import type { TaskStatus, TranscodeJobStatus } from '../../../lib/schema/transcode-job.js';
 import type { TranscodeRunner } from '../../../lib/schema/transcode-runner.js';
@@ -181,6 +181,7 @@ test('CT: an unschedulable task yields one ACTIVITY_UNSCHEDULABLE naming the typ
 });
 
 test('operator settings: defaults, and bad values name the variable', () => {
+  const schedulingConfigFromEnv = (env: NodeJS.ProcessEnv) => jobSettingsFromEnv(env).scheduling;
   expect(schedulingConfigFromEnv({})).toEqual({ encodingPolicy: 'auto', noRunnerTimeoutMs: 900_000, graceMs: 3000, runnerLiveMs: 300_000 });
   expect(() => schedulingConfigFromEnv({ CT_ENCODING_POLICY: 'fast' })).toThrow(/CT_ENCODING_POLICY/);
   expect(() => schedulingConfigFromEnv({ CT_NO_RUNNER_TIMEOUT_SECONDS: '0' })).toThrow(/CT_NO_RUNNER_TIMEOUT_SECONDS/);
