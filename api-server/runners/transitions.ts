@@ -1,12 +1,14 @@
 // Runner-driven task transitions as CR status writes (docs/peertube-runner-protocol.md §5). Each
-// transition is the pure function from lib/peertube/task-state.ts applied to a copy of the job and written with its
-// resourceVersion, so concurrent writers (other replicas, the operator) can never be overwritten.
+// transition is the pure function from lib/peertube/task-state.ts applied to a copy of the job and
+// written as a guarded patch (docs/status-writes.md): it tests every value it changes plus the
+// task's state and owner (lib/jobs/status-guards.ts), so concurrent writers (other replicas, the
+// operator) can never be overwritten, while other tasks' writes never conflict with it.
 // Accept is special: a conflict is re-checked against the fresh object and retried only while the
-// task is still pending, so a task is handed out once, and an unrelated write to the same job
-// (another task's progress) does not make a runner lose a task nobody took.
+// task is still pending, so a task is handed out once (its `test` of state == PENDING decides).
 import type { KubeConfig } from '@kubernetes/client-node';
 import { crs, type CrClient } from '../../lib/kube/crs.js';
 import { updateStatus, writeStatusOnce } from '../../lib/kube/status.js';
+import { taskGuards } from '../../lib/jobs/status-guards.js';
 import type { TransitionResult } from '../../lib/peertube/task-state.js';
 import { acceptTask, updateTaskProgress } from '../../lib/peertube/task-state.js';
 import { TaskState, type TranscodeJob, type TranscodeJobStatus } from '../../lib/schema/transcode-job.js';
@@ -46,7 +48,10 @@ export class TaskWriter {
       next.status ??= {};
       const r = acceptTask(next.status, uuid, runner, jobTokenHash, new Date().toISOString());
       if (!r.ok) return { ok: false, reason: r.error === 'unknown_task' ? 'gone' : 'not_pending' };
-      const written = await writeStatusOnce(this.kc, 'TranscodeJob', next);
+      const written = await writeStatusOnce(this.kc, 'TranscodeJob', next, current, {
+        writer: 'accept',
+        guard: (before) => taskGuards(before, uuid),
+      });
       if (written === 'gone') return { ok: false, reason: 'gone' };
       if (written !== 'conflict') {
         this.store.observeJob(written);
@@ -61,7 +66,11 @@ export class TaskWriter {
    * Applies `transition` with conflict retries (re-reading the job). Returns the transition's result
    * (from the last attempt) and the written job; undefined when the job is gone.
    */
-  async apply(cached: TranscodeJob, transition: Transition): Promise<{ result: TransitionResult; job: TranscodeJob } | undefined> {
+  async apply(
+    cached: TranscodeJob,
+    transition: Transition,
+    writer = 'transition',
+  ): Promise<{ result: TransitionResult; job: TranscodeJob } | undefined> {
     let result: TransitionResult | undefined;
     const written = await updateStatus<TranscodeJob>(
       this.kc,
@@ -73,7 +82,7 @@ export class TaskWriter {
         result = transition(obj.status, new Date().toISOString());
         return result.ok;
       },
-      { current: cached },
+      { current: cached, writer, guard: (before) => taskGuards(before, result?.ok ? result.task.uuid : undefined) },
     );
     if (!written || !result) return undefined;
     this.store.observeJob(written);
@@ -109,7 +118,7 @@ export class TaskWriter {
     const current = job ?? this.store.task(uuid)?.job;
     if (!current) return;
     try {
-      const out = await this.apply(current, (status, now) => updateTaskProgress(status, uuid, value, now));
+      const out = await this.apply(current, (status, now) => updateTaskProgress(status, uuid, value, now), 'progress');
       if (!out || !out.result.ok || out.result.task.state !== TaskState.PROCESSING) this.progress.delete(uuid);
     } catch (err) {
       this.log.warn({ task: uuid, err: errorInfo(err) }, 'progress write failed');
