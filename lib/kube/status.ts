@@ -60,7 +60,11 @@ const IDENTITY_KEYS = ['uuid', 'index', 'type'] as const;
  * at `guarded`, which the writer's decision read). Empty when the status did not change. An absent
  * status (nothing to test) and very large diffs are guarded by the resourceVersion instead.
  */
-export function statusPatch(before: KubeObject & { status?: unknown }, after: { status?: unknown }, guarded: Iterable<string> = []): PatchOp[] {
+export function statusPatch(
+  before: KubeObject & { status?: unknown },
+  after: { status?: unknown },
+  guarded: Iterable<string> = [],
+): PatchOp[] {
   const changes = diff(before.status, after.status, '/status', { identityKeys: IDENTITY_KEYS });
   if (!changes.length) return [];
   const rv = before.metadata?.resourceVersion;
