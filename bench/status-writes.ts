@@ -59,6 +59,27 @@ interface Side {
   operatorUrl: string;
   procs: ManagedProcess[];
   runnerTokens: string[];
+  /** Accepts answered 409 for a task nobody else took (retried by the runner), since start. */
+  lostAccepts: number;
+  /** Runner calls answered 5xx (the server gave up on its write; the runner retries), since start. */
+  failedCalls: number;
+}
+
+/** Conflicts by writer label, of both processes (operator writers prefixed `operator:`). */
+async function conflictsByWriter(s: Side): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [who, url] of [
+    ['operator', s.operatorUrl],
+    ['api', s.apiUrl],
+  ] as const) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    for (const line of text.split('\n')) {
+      const m = /^ct_kube_status_conflicts_total\{(.*)\} (\S+)$/.exec(line);
+      const writer = m && m[1]!.includes('kind="TranscodeJob"') ? /writer="([^"]*)"/.exec(m[1]!)?.[1] : undefined;
+      if (m && writer) out[`${who}:${writer}`] = (out[`${who}:${writer}`] ?? 0) + Number(m[2]);
+    }
+  }
+  return out;
 }
 
 interface Counts {
@@ -170,7 +191,7 @@ async function startSide(env: Environment, kc: KubeConfig, dir: string, mode: Mo
     // The runner announces its type once, so the operator sees a live runner for it.
     await post(`${apiUrl}/api/v1/runners/jobs/request`, { runnerToken: r.runnerToken, jobTypes: [TASK_TYPE] });
   }
-  return { mode, ns, apiUrl, operatorUrl, procs: [api, op], runnerTokens };
+  return { mode, ns, apiUrl, operatorUrl, procs: [api, op], runnerTokens, lostAccepts: 0, failedCalls: 0 };
 }
 
 function jobBody(name: string, k: number): Record<string, unknown> {
@@ -209,7 +230,14 @@ async function getJob(objects: CustomObjectsApi, ns: string, name: string): Prom
 /** One runner's life with one task: accept, `updates` progress updates 1 s apart, success with the image. */
 async function runTask(s: Side, runnerToken: string, uuid: string, updates: number, image: Buffer): Promise<void> {
   const base = `${s.apiUrl}/api/v1/runners/jobs/${uuid}`;
-  const accepted = await post(`${base}/accept`, { runnerToken });
+  // A lost accept (409 not pending: the write kept conflicting though nobody took the task) is what a
+  // runner retries after its next jobs/request; counted, then tried again.
+  let accepted = await post(`${base}/accept`, { runnerToken });
+  for (let lost = 0; accepted.status === 409 && lost < 50; lost++) {
+    s.lostAccepts += 1;
+    await sleep(100);
+    accepted = await post(`${base}/accept`, { runnerToken });
+  }
   if (accepted.status !== 200) throw new Error(`accept ${uuid} (${s.mode}): ${accepted.status} ${JSON.stringify(accepted.body)}`);
   const job = accepted.body.job as { jobToken: string; payload: { output: { fileName: string } } };
   for (let i = 1; i <= updates; i++) {
@@ -221,16 +249,26 @@ async function runTask(s: Side, runnerToken: string, uuid: string, updates: numb
     });
     if (status !== 204) throw new Error(`update ${uuid} (${s.mode}): ${status}`);
   }
-  const status = await postForm(
-    `${base}/success`,
-    { runnerToken, jobToken: job.jobToken },
-    { field: 'payload[imageFiles]', name: job.payload.output.fileName, data: image },
-  );
+  const succeed = () =>
+    postForm(
+      `${base}/success`,
+      { runnerToken, jobToken: job.jobToken },
+      { field: 'payload[imageFiles]', name: job.payload.output.fileName, data: image },
+    );
+  let status = await succeed();
+  for (let failed = 0; status >= 500 && failed < 20; failed++) {
+    s.failedCalls += 1;
+    await sleep(200);
+    status = await succeed();
+  }
   if (status !== 204) throw new Error(`success ${uuid} (${s.mode}): ${status}`);
 }
 
 interface JobResult extends Counts {
   seconds: number;
+  lostAccepts: number;
+  failedCalls: number;
+  byWriter: Record<string, number>;
 }
 
 async function runJob(
@@ -243,6 +281,9 @@ async function runJob(
   image: Buffer,
 ): Promise<JobResult> {
   const before = await counts(s);
+  const byWriterBefore = await conflictsByWriter(s);
+  const lostBefore = s.lostAccepts;
+  const failedBefore = s.failedCalls;
   const t0 = Date.now();
   await objects.createNamespacedCustomObject({
     group: GROUP,
@@ -276,7 +317,18 @@ async function runJob(
   );
   const seconds = (Date.now() - t0) / 1000;
   await sleep(1500); // trailing reconciles (SWF close, publisher) land
-  return { ...minus(await counts(s), before), seconds };
+  const byWriter = Object.fromEntries(
+    Object.entries(await conflictsByWriter(s))
+      .map(([w, n]) => [w, n - (byWriterBefore[w] ?? 0)] as const)
+      .filter(([, n]) => n > 0),
+  );
+  return {
+    ...minus(await counts(s), before),
+    seconds,
+    lostAccepts: s.lostAccepts - lostBefore,
+    failedCalls: s.failedCalls - failedBefore,
+    byWriter,
+  };
 }
 
 async function main(): Promise<void> {
@@ -348,12 +400,13 @@ async function main(): Promise<void> {
           operatorConflicts: m((x) => x.operatorConflicts),
           apiConflicts: m((x) => x.apiConflicts),
           progressConflicts: m((x) => x.progressConflicts),
+          lostAccepts: m((x) => x.lostAccepts),
           seconds: Number(m((x) => x.seconds).toFixed(1)),
           runs: rs.map((x) => ({ op: x.operatorWrites, api: x.apiWrites, conflicts: x.operatorConflicts + x.apiConflicts })),
         };
         summary[`k=${k} ${mode}`] = row;
         table.push(
-          `| ${k} | ${mode === 'replace' ? 'before (replace+RV)' : 'after (JSON patch)'} | ${row.operatorWrites} | ${row.apiWrites} | ${row.conflicts} (${row.operatorConflicts} + ${row.apiConflicts}) | ${row.progressConflicts} | ${row.seconds} |`,
+          `| ${k} | ${mode === 'replace' ? 'before (replace+RV)' : 'after (JSON patch)'} | ${row.operatorWrites} | ${row.apiWrites} | ${row.conflicts} (${row.operatorConflicts} + ${row.apiConflicts}) | ${row.progressConflicts} | ${row.lostAccepts} | ${row.seconds} |`,
         );
       }
     }

@@ -7,11 +7,12 @@
 // task is still pending, so a task is handed out once (its `test` of state == PENDING decides).
 import type { KubeConfig } from '@kubernetes/client-node';
 import { crs, type CrClient } from '../../lib/kube/crs.js';
+import { keyOf } from '../../lib/kube/object.js';
 import { updateStatus, writeStatusOnce } from '../../lib/kube/status.js';
 import { taskGuards } from '../../lib/jobs/status-guards.js';
 import type { TransitionResult } from '../../lib/peertube/task-state.js';
 import { acceptTask, updateTaskProgress } from '../../lib/peertube/task-state.js';
-import { TaskState, type TranscodeJob, type TranscodeJobStatus } from '../../lib/schema/transcode-job.js';
+import type { TranscodeJob, TranscodeJobStatus } from '../../lib/schema/transcode-job.js';
 import type { Logger } from '../../lib/log.js';
 import { errorInfo } from '../../lib/log.js';
 import type { Store } from '../store.js';
@@ -22,9 +23,21 @@ export type AcceptOutcome = { ok: true; job: TranscodeJob } | { ok: false; reaso
 
 const ACCEPT_ATTEMPTS = 4;
 
+interface ProgressBatch {
+  lastWrite: number;
+  timer?: NodeJS.Timeout;
+  /** Task uuid → its newest progress (undefined: heartbeat only), since the last write. */
+  pending: Map<string, number | undefined>;
+  /** The job's tasks that report progress. */
+  tasks: Set<string>;
+  job: TranscodeJob;
+}
+
 export class TaskWriter {
   private readonly jobs: CrClient<TranscodeJob>;
-  private readonly progress = new Map<string, { lastWrite: number; timer?: NodeJS.Timeout; value?: number }>();
+  /** Progress coalescing by job key: the tasks that reported since the last write, and their newest values. */
+  private readonly progress = new Map<string, ProgressBatch>();
+  private readonly jobOfTask = new Map<string, string>();
 
   constructor(
     private readonly kc: KubeConfig,
@@ -90,55 +103,91 @@ export class TaskWriter {
   }
 
   /**
-   * Progress / heartbeat. At most one write per task per interval: the first update of a window is
-   * written at once, later ones are folded into one write at the end of the window, so updatedAt
-   * is never more than one interval stale (far below the stall watchdog's threshold).
+   * Progress / heartbeat. At most one progress write per job per interval, carrying every task of
+   * the job that reported meanwhile (one guarded patch touches only those tasks' progress and
+   * updatedAt): the first update of a window is written at once, later ones are folded into one
+   * write at the end of the window, so updatedAt is never more than one interval stale (far below
+   * the stall watchdog's threshold) and 20 runners of one job make one write per interval, not 20.
    */
   recordProgress(job: TranscodeJob, uuid: string, value: number | undefined): void {
-    let entry = this.progress.get(uuid);
-    if (!entry) this.progress.set(uuid, (entry = { lastWrite: 0 }));
-    if (value !== undefined) entry.value = value;
-    if (entry.timer) return; // a write is already scheduled; it carries the newest value
-    const wait = entry.lastWrite + this.progressIntervalMs - Date.now();
+    const key = keyOf(job);
+    let batch = this.progress.get(key);
+    if (!batch) this.progress.set(key, (batch = { lastWrite: 0, pending: new Map(), tasks: new Set(), job }));
+    batch.job = job;
+    this.jobOfTask.set(uuid, key);
+    batch.tasks.add(uuid);
+    batch.pending.set(uuid, value ?? batch.pending.get(uuid)); // a heartbeat keeps a value reported earlier in the window
+    if (batch.timer) return; // a write is already scheduled; it carries the newest values
+    const wait = batch.lastWrite + this.progressIntervalMs - Date.now();
     if (wait <= 0) {
-      void this.flushProgress(job, uuid);
+      void this.flushProgress(key);
     } else {
-      entry.timer = setTimeout(() => void this.flushProgress(undefined, uuid), wait);
-      entry.timer.unref();
+      batch.timer = setTimeout(() => void this.flushProgress(key), wait);
+      batch.timer.unref();
     }
   }
 
-  private async flushProgress(job: TranscodeJob | undefined, uuid: string): Promise<void> {
-    const entry = this.progress.get(uuid);
-    if (!entry) return;
-    delete entry.timer;
-    entry.lastWrite = Date.now();
-    const value = entry.value;
-    delete entry.value;
-    const current = job ?? this.store.task(uuid)?.job;
-    if (!current) return;
+  private async flushProgress(key: string): Promise<void> {
+    const batch = this.progress.get(key);
+    if (!batch) return;
+    delete batch.timer;
+    if (!batch.pending.size) return;
+    batch.lastWrite = Date.now();
+    const updates = batch.pending;
+    batch.pending = new Map();
+    const uuids = [...updates.keys()];
+    const current = this.store.task(uuids[0]!)?.job ?? batch.job;
+    let stopped: string[] = [];
     try {
-      const out = await this.apply(current, (status, now) => updateTaskProgress(status, uuid, value, now), 'progress');
-      if (!out || !out.result.ok || out.result.task.state !== TaskState.PROCESSING) this.progress.delete(uuid);
+      const written = await updateStatus<TranscodeJob>(
+        this.kc,
+        'TranscodeJob',
+        current.metadata.namespace!,
+        current.metadata.name!,
+        (obj) => {
+          obj.status ??= {};
+          const now = new Date().toISOString();
+          stopped = uuids.filter((u) => !updateTaskProgress(obj.status!, u, updates.get(u), now).ok);
+          return stopped.length < uuids.length;
+        },
+        {
+          current,
+          writer: 'progress',
+          guard: (before) => uuids.filter((u) => !stopped.includes(u)).flatMap((u) => taskGuards(before, u)),
+        },
+      );
+      if (written) {
+        this.store.observeJob(written);
+        batch.job = written;
+      }
+      // Tasks no longer processing (or a job that is gone) need no more progress writes.
+      for (const u of written ? stopped : uuids) this.forget(u);
     } catch (err) {
-      this.log.warn({ task: uuid, err: errorInfo(err) }, 'progress write failed');
+      this.log.warn({ job: key, tasks: uuids, err: errorInfo(err) }, 'progress write failed');
     }
   }
 
-  /** Drops coalescing state of a task that left PROCESSING. */
+  /** Drops coalescing state of a task that left PROCESSING (and of its job when no other task reports). */
   forget(uuid: string): void {
-    const entry = this.progress.get(uuid);
-    if (entry?.timer) clearTimeout(entry.timer);
-    this.progress.delete(uuid);
+    const key = this.jobOfTask.get(uuid);
+    if (key === undefined) return;
+    this.jobOfTask.delete(uuid);
+    const batch = this.progress.get(key);
+    if (!batch) return;
+    batch.pending.delete(uuid);
+    batch.tasks.delete(uuid);
+    if (batch.tasks.size) return;
+    if (batch.timer) clearTimeout(batch.timer);
+    this.progress.delete(key);
   }
 
   /** Writes every scheduled progress now (shutdown). */
   async flushAll(): Promise<void> {
-    const pending = [...this.progress.entries()].filter(([, e]) => e.timer);
+    const scheduled = [...this.progress.entries()].filter(([, b]) => b.timer);
     await Promise.all(
-      pending.map(([uuid, e]) => {
-        clearTimeout(e.timer);
-        return this.flushProgress(undefined, uuid);
+      scheduled.map(([key, b]) => {
+        clearTimeout(b.timer);
+        return this.flushProgress(key);
       }),
     );
   }

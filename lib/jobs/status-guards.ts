@@ -18,26 +18,24 @@ export function taskGuards(before: TranscodeJob, uuid: string | undefined): stri
   return i < 0 ? [] : taskPointers(i);
 }
 
-/** Job-level fields whose value does not depend on the states of the tasks (or may lag them: progress). */
-const INDEPENDENT = new Set(['tasks', 'progress', 'observedGeneration', 'workflow', 'published', 'probe']);
-
 const withoutSwf = (t: TaskStatus | undefined): unknown => (t ? { ...t, swf: undefined } : undefined);
 
 /**
  * The operator's reconcile write: a task it changes (beyond SWF facts, which are SWF's reality) was
- * decided from that task's state; a job-level outcome (phase, outputs, conditions, ...) from the
- * states of every task. A progress-only or SWF-only write guards nothing: it never conflicts with
- * runners' progress.
+ * decided from that task's state and, for the stall watchdog, its last update (a runner heartbeat
+ * landing meanwhile must win). Job-level outcomes (outputs, phase) need no guard: they follow from
+ * terminal task states, which never change again, and the tasks they cancel are changed tasks;
+ * what else is derived (an output's Running, the aggregate progress) is recomputed by the reconcile
+ * the other writer's change triggers. A progress-only or SWF-only write guards nothing.
  */
 export function reconcileGuards(before: TranscodeJob, after: TranscodeJob): string[] {
   const was = before.status?.tasks ?? [];
   const now = after.status?.tasks ?? [];
-  const b = (before.status ?? {}) as Record<string, unknown>;
-  const a = (after.status ?? {}) as Record<string, unknown>;
-  const jobLevel = [...new Set([...Object.keys(b), ...Object.keys(a)])].some((k) => !INDEPENDENT.has(k) && !jsonEqual(b[k], a[k]));
   const out: string[] = [];
   was.forEach((t, i) => {
-    if (jobLevel || (now[i]?.uuid === t.uuid && !jsonEqual(withoutSwf(t), withoutSwf(now[i])))) out.push(...taskPointers(i));
+    if (now[i]?.uuid === t.uuid && !jsonEqual(withoutSwf(t), withoutSwf(now[i]))) {
+      out.push(...taskPointers(i), pointer('status', 'tasks', i, 'updatedAt'));
+    }
   });
   return out;
 }

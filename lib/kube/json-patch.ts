@@ -60,6 +60,11 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
 export interface DiffOptions {
   /** Keys that identify the elements of object arrays (the first one every element carries is used). */
   identityKeys?: readonly string[];
+  /**
+   * Leaves whose newest value is the right one whoever computed it (timestamps, progress): changed
+   * without a `test` of the old value. Writers whose decision depends on them guard them explicitly.
+   */
+  lastWriterWins?: (path: string) => boolean;
 }
 
 export const DEFAULT_IDENTITY_KEYS = ['uuid'] as const;
@@ -70,14 +75,23 @@ export const DEFAULT_IDENTITY_KEYS = ['uuid'] as const;
  */
 export function diff(before: unknown, after: unknown, path = '', opts: DiffOptions = {}): PatchOp[] {
   const ops: PatchOp[] = [];
-  walk(before, after, path, opts.identityKeys ?? DEFAULT_IDENTITY_KEYS, ops);
+  walk(before, after, path, { ids: opts.identityKeys ?? DEFAULT_IDENTITY_KEYS, lww: opts.lastWriterWins ?? (() => false) }, ops);
   return ops;
 }
 
-function walk(before: unknown, after: unknown, path: string, ids: readonly string[], ops: PatchOp[]): void {
+interface Walk {
+  ids: readonly string[];
+  lww: (path: string) => boolean;
+}
+
+function walk(before: unknown, after: unknown, path: string, w: Walk, ops: PatchOp[]): void {
   if (jsonEqual(before, after)) return;
+  const test = (): void => {
+    if (!w.lww(path)) ops.push({ op: 'test', path, value: before });
+  };
   if (after === undefined) {
-    ops.push({ op: 'test', path, value: before }, { op: 'remove', path });
+    test();
+    ops.push({ op: 'remove', path });
     return;
   }
   if (before === undefined) {
@@ -86,16 +100,16 @@ function walk(before: unknown, after: unknown, path: string, ids: readonly strin
   }
   if (isObject(before) && isObject(after)) {
     const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
-    for (const k of keys) walk(before[k], after[k], `${path}/${escapeToken(k)}`, ids, ops);
+    for (const k of keys) walk(before[k], after[k], `${path}/${escapeToken(k)}`, w, ops);
     return;
   }
   if (Array.isArray(before) && Array.isArray(after)) {
-    const id = elementIdentity(before, after, ids);
+    const id = elementIdentity(before, after, w.ids);
     if (id !== undefined) {
       for (let i = 0; i < before.length; i++) {
         const at = `${path}/${i}`;
         const start = ops.length;
-        walk(before[i], after[i], at, ids, ops);
+        walk(before[i], after[i], at, w, ops);
         // Identity first: the element's changes apply only if it is still the same element.
         if (ops.length > start) ops.splice(start, 0, { op: 'test', path: `${at}/${escapeToken(id)}`, value: (before[i] as Json)[id] });
       }
@@ -103,7 +117,8 @@ function walk(before: unknown, after: unknown, path: string, ids: readonly strin
     }
   }
   // A leaf, a type change, or an array that cannot be addressed by element: replace it whole.
-  ops.push({ op: 'test', path, value: before }, { op: 'replace', path, value: after });
+  test();
+  ops.push({ op: 'replace', path, value: after });
 }
 
 /** The identity key when both arrays have the same length and the same identities in the same order. */

@@ -56,6 +56,15 @@ export const MAX_PATCH_OPS = 2000;
 const IDENTITY_KEYS = ['uuid', 'index', 'type'] as const;
 
 /**
+ * Leaves where the newest write is right whoever made it: a task's progress and updatedAt (runner
+ * heartbeats, and the transitions that also touch them) and the job's aggregate progress. Their
+ * writers are guarded by the task's identity and state instead (lib/jobs/status-guards.ts), so a
+ * progress write never conflicts with a transition of the same task that keeps it processing.
+ */
+const LAST_WRITER_WINS = /^\/status\/(progress|tasks\/\d+\/(progress|updatedAt))$/;
+const lastWriterWins = (path: string): boolean => LAST_WRITER_WINS.test(path);
+
+/**
  * The guarded patch of the status subresource from `before` to `after` (plus `test`s of the values
  * at `guarded`, which the writer's decision read). Empty when the status did not change. An absent
  * status (nothing to test) and very large diffs are guarded by the resourceVersion instead.
@@ -65,7 +74,7 @@ export function statusPatch(
   after: { status?: unknown },
   guarded: Iterable<string> = [],
 ): PatchOp[] {
-  const changes = diff(before.status, after.status, '/status', { identityKeys: IDENTITY_KEYS });
+  const changes = diff(before.status, after.status, '/status', { identityKeys: IDENTITY_KEYS, lastWriterWins });
   if (!changes.length) return [];
   const rv = before.metadata?.resourceVersion;
   const byVersion = (): PatchOp[] => [

@@ -172,14 +172,33 @@ test('taskGuards: a runner transition tests its task identity, state and owner',
   expect(taskGuards(j, undefined)).toEqual([]);
 });
 
-test('reconcileGuards: progress and SWF facts guard nothing; a task change guards that task; a job outcome guards every task', () => {
-  const before = job({ phase: 'Running', progress: 10, tasks: [task('a', 2), task('b', 2)] });
-  const progress = job({ phase: 'Running', progress: 20, tasks: [task('a', 2), task('b', 2)] });
+test('reconcileGuards: progress, SWF facts and job outcomes guard nothing; a task the operator changes guards that task and its last update', () => {
+  const before = job({ phase: 'Running', progress: 10, tasks: [task('a', 2, { updatedAt: 't0' }), task('b', 2)] });
+  const progress = job({ phase: 'Running', progress: 20, tasks: [task('a', 2, { updatedAt: 't0' }), task('b', 2)] });
   expect(reconcileGuards(before, progress)).toEqual([]);
-  const swf = job({ phase: 'Running', progress: 10, tasks: [task('a', 2, { swf: { activityId: 'a', scheduled: true } }), task('b', 2)] });
+  const swf = job({ phase: 'Running', progress: 10, tasks: [task('a', 2, { updatedAt: 't0', swf: { activityId: 'a' } }), task('b', 2)] });
   expect(reconcileGuards(before, swf)).toEqual([]);
-  const aborted = job({ phase: 'Running', progress: 10, tasks: [task('a', 1), task('b', 2)] });
-  expect(reconcileGuards(before, aborted).filter((p) => p.endsWith('/state'))).toEqual(['/status/tasks/0/state']);
-  const done = job({ phase: 'Succeeded', progress: 10, tasks: [task('a', 2), task('b', 2)] });
-  expect(reconcileGuards(before, done).filter((p) => p.endsWith('/state'))).toEqual(['/status/tasks/0/state', '/status/tasks/1/state']);
+  const aborted = job({ phase: 'Running', progress: 10, tasks: [task('a', 1, { updatedAt: 't1' }), task('b', 2)] });
+  const g = reconcileGuards(before, aborted);
+  expect(g.filter((p) => p.startsWith('/status/tasks/1/'))).toEqual([]);
+  expect(g).toEqual(expect.arrayContaining(['/status/tasks/0/uuid', '/status/tasks/0/state', '/status/tasks/0/updatedAt']));
+  // The watchdog's abort: a heartbeat that lands meanwhile changes updatedAt, and the guard fails.
+  const ops = statusPatch(before as never, aborted as never, g);
+  expect(ops).toContainEqual({ op: 'test', path: '/status/tasks/0/updatedAt', value: 't0' });
+  const done = job({ phase: 'Succeeded', progress: 10, tasks: [task('a', 2, { updatedAt: 't0' }), task('b', 2)] });
+  expect(reconcileGuards(before, done)).toEqual([]);
+});
+
+test('progress and updatedAt are last-writer-wins: changed without a test of the old value', () => {
+  const before = { metadata: {}, status: { progress: 1, tasks: [{ uuid: 'a', state: 2, progress: 5, updatedAt: 't0' }] } };
+  const after = { status: { progress: 2, tasks: [{ uuid: 'a', state: 2, progress: 6, updatedAt: 't1' }] } };
+  expect(statusPatch(before, after)).toEqual([
+    { op: 'replace', path: '/status/progress', value: 2 },
+    { op: 'test', path: '/status/tasks/0/uuid', value: 'a' },
+    { op: 'replace', path: '/status/tasks/0/progress', value: 6 },
+    { op: 'replace', path: '/status/tasks/0/updatedAt', value: 't1' },
+  ]);
+  // Without the option every changed leaf is tested.
+  expect(diff({ p: 1 }, { p: 2 }, '', { lastWriterWins: (p) => p === '/q' })).toHaveLength(2);
+  expect(diff({ p: 1 }, {}, '', { lastWriterWins: (p) => p === '/p' })).toEqual([{ op: 'remove', path: '/p' }]);
 });
