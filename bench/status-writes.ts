@@ -232,9 +232,11 @@ async function runTask(s: Side, runnerToken: string, uuid: string, updates: numb
   const base = `${s.apiUrl}/api/v1/runners/jobs/${uuid}`;
   // A lost accept (409 not pending: the write kept conflicting though nobody took the task) is what a
   // runner retries after its next jobs/request; counted, then tried again.
+  // A 5xx (the server gave up on its write) is retried the same way and counted as a failed call.
   let accepted = await post(`${base}/accept`, { runnerToken });
-  for (let lost = 0; accepted.status === 409 && lost < 50; lost++) {
-    s.lostAccepts += 1;
+  for (let lost = 0; (accepted.status === 409 || accepted.status >= 500) && lost < 50; lost++) {
+    if (accepted.status === 409) s.lostAccepts += 1;
+    else s.failedCalls += 1;
     await sleep(100);
     accepted = await post(`${base}/accept`, { runnerToken });
   }

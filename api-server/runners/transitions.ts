@@ -33,11 +33,21 @@ interface ProgressBatch {
   job: TranscodeJob;
 }
 
+/** The later version of one job (by resourceVersion; a recreated job's copy never wins). */
+function newer(a: TranscodeJob | undefined, b: TranscodeJob): TranscodeJob {
+  if (!a || a.metadata.uid !== b.metadata.uid) return b;
+  const ra = Number(a.metadata.resourceVersion);
+  const rb = Number(b.metadata.resourceVersion);
+  return Number.isFinite(ra) && Number.isFinite(rb) && ra > rb ? a : b;
+}
+
 export class TaskWriter {
   private readonly jobs: CrClient<TranscodeJob>;
   /** Progress coalescing by job key: the tasks that reported since the last write, and their newest values. */
   private readonly progress = new Map<string, ProgressBatch>();
   private readonly jobOfTask = new Map<string, string>();
+  /** Per job: the tail of this process's queued writes, and the newest version they wrote. */
+  private readonly lanes = new Map<string, { tail: Promise<void>; latest?: TranscodeJob }>();
 
   constructor(
     private readonly kc: KubeConfig,
@@ -54,8 +64,45 @@ export class TaskWriter {
     return fresh;
   }
 
-  async accept(cached: TranscodeJob, uuid: string, runner: { id: string; name: string }, jobTokenHash: string): Promise<AcceptOutcome> {
-    let current: TranscodeJob | undefined = cached;
+  /**
+   * Runs `write` after this process's earlier writes of the same job: they never race each other
+   * (no conflict among our own writers, and no retry loop inside the apiserver for k concurrent
+   * patches of one object), and each starts from the newest version the previous one wrote.
+   */
+  private serial<T>(job: TranscodeJob, write: (newest: TranscodeJob) => Promise<T>): Promise<T> {
+    const key = keyOf(job);
+    const lane = this.lanes.get(key) ?? { tail: Promise.resolve() };
+    const start = (): Promise<T> => write(newer(lane.latest, job));
+    const run = lane.tail.then(start, start);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    lane.tail = tail;
+    this.lanes.set(key, lane);
+    void tail.then(() => {
+      if (this.lanes.get(key)?.tail === tail) this.lanes.delete(key);
+    });
+    return run;
+  }
+
+  private observe(written: TranscodeJob): void {
+    this.store.observeJob(written);
+    const lane = this.lanes.get(keyOf(written));
+    if (lane) lane.latest = newer(lane.latest, written);
+  }
+
+  accept(cached: TranscodeJob, uuid: string, runner: { id: string; name: string }, jobTokenHash: string): Promise<AcceptOutcome> {
+    return this.serial(cached, (newest) => this.acceptNow(newest, uuid, runner, jobTokenHash));
+  }
+
+  private async acceptNow(
+    newest: TranscodeJob,
+    uuid: string,
+    runner: { id: string; name: string },
+    jobTokenHash: string,
+  ): Promise<AcceptOutcome> {
+    let current: TranscodeJob | undefined = newest;
     for (let attempt = 1; attempt <= ACCEPT_ATTEMPTS && current; attempt++) {
       const next = structuredClone(current);
       next.status ??= {};
@@ -67,7 +114,7 @@ export class TaskWriter {
       });
       if (written === 'gone') return { ok: false, reason: 'gone' };
       if (written !== 'conflict') {
-        this.store.observeJob(written);
+        this.observe(written);
         return { ok: true, job: written };
       }
       current = await this.read(current);
@@ -79,10 +126,18 @@ export class TaskWriter {
    * Applies `transition` with conflict retries (re-reading the job). Returns the transition's result
    * (from the last attempt) and the written job; undefined when the job is gone.
    */
-  async apply(
+  apply(
     cached: TranscodeJob,
     transition: Transition,
     writer = 'transition',
+  ): Promise<{ result: TransitionResult; job: TranscodeJob } | undefined> {
+    return this.serial(cached, (newest) => this.applyNow(newest, transition, writer));
+  }
+
+  private async applyNow(
+    cached: TranscodeJob,
+    transition: Transition,
+    writer: string,
   ): Promise<{ result: TransitionResult; job: TranscodeJob } | undefined> {
     let result: TransitionResult | undefined;
     const written = await updateStatus<TranscodeJob>(
@@ -98,7 +153,7 @@ export class TaskWriter {
       { current: cached, writer, guard: (before) => taskGuards(before, result?.ok ? result.task.uuid : undefined) },
     );
     if (!written || !result) return undefined;
-    this.store.observeJob(written);
+    this.observe(written);
     return { result, job: written };
   }
 
@@ -136,7 +191,16 @@ export class TaskWriter {
     const updates = batch.pending;
     batch.pending = new Map();
     const uuids = [...updates.keys()];
-    const current = this.store.task(uuids[0]!)?.job ?? batch.job;
+    await this.serial(this.store.task(uuids[0]!)?.job ?? batch.job, (newest) => this.writeProgress(key, batch, newest, uuids, updates));
+  }
+
+  private async writeProgress(
+    key: string,
+    batch: ProgressBatch,
+    current: TranscodeJob,
+    uuids: string[],
+    updates: Map<string, number | undefined>,
+  ): Promise<void> {
     let stopped: string[] = [];
     try {
       const written = await updateStatus<TranscodeJob>(
@@ -157,7 +221,7 @@ export class TaskWriter {
         },
       );
       if (written) {
-        this.store.observeJob(written);
+        this.observe(written);
         batch.job = written;
       }
       // Tasks no longer processing (or a job that is gone) need no more progress writes.
