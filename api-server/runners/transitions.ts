@@ -3,8 +3,10 @@
 // written as a guarded patch (docs/status-writes.md): it tests every value it changes plus the
 // task's state and owner (lib/jobs/status-guards.ts), so concurrent writers (other replicas, the
 // operator) can never be overwritten, while other tasks' writes never conflict with it.
-// Accept is special: a conflict is re-checked against the fresh object and retried only while the
-// task is still pending, so a task is handed out once (its `test` of state == PENDING decides).
+// This replica's writes of one job go one at a time (a lane per job), and progress is coalesced
+// into one write per job per interval. Accept is special: a conflict is re-checked against the
+// fresh object and retried only while the task is still pending, so a task is handed out once (its
+// `test` of state == PENDING decides).
 import type { KubeConfig } from '@kubernetes/client-node';
 import { crs, type CrClient } from '../../lib/kube/crs.js';
 import { keyOf } from '../../lib/kube/object.js';
