@@ -387,8 +387,8 @@ async function main(): Promise<void> {
       }
     }
     const table = [
-      '| k | mode | operator writes/job | api-server writes/job | conflicts/job (operator + api-server) | of which progress | job s |',
-      '| --- | --- | --- | --- | --- | --- | --- |',
+      '| k | mode | operator writes/job | api-server writes/job | conflicts/job (operator + api-server) | of which progress | lost accepts/job | failed runner calls/job | job s |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ];
     const summary: Record<string, unknown> = {};
     for (const k of ks) {
@@ -403,12 +403,13 @@ async function main(): Promise<void> {
           apiConflicts: m((x) => x.apiConflicts),
           progressConflicts: m((x) => x.progressConflicts),
           lostAccepts: m((x) => x.lostAccepts),
+          failedCalls: m((x) => x.failedCalls),
           seconds: Number(m((x) => x.seconds).toFixed(1)),
           runs: rs.map((x) => ({ op: x.operatorWrites, api: x.apiWrites, conflicts: x.operatorConflicts + x.apiConflicts })),
         };
         summary[`k=${k} ${mode}`] = row;
         table.push(
-          `| ${k} | ${mode === 'replace' ? 'before (replace+RV)' : 'after (JSON patch)'} | ${row.operatorWrites} | ${row.apiWrites} | ${row.conflicts} (${row.operatorConflicts} + ${row.apiConflicts}) | ${row.progressConflicts} | ${row.lostAccepts} | ${row.seconds} |`,
+          `| ${k} | ${mode === 'replace' ? 'before (replace+RV)' : 'after (JSON patch)'} | ${row.operatorWrites} | ${row.apiWrites} | ${row.conflicts} (${row.operatorConflicts} + ${row.apiConflicts}) | ${row.progressConflicts} | ${row.lostAccepts} | ${row.failedCalls} | ${row.seconds} |`,
         );
       }
     }
