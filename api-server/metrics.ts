@@ -4,11 +4,13 @@ import type { RequestHandler } from 'express';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { STATE_LABELS } from '../lib/peertube/task-state.js';
 import { defineMetrics } from '../lib/metrics.js';
+import { registerStatusMetrics } from '../lib/kube/status-metrics.js';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'ct_api_' });
 /** Defines a metric in the api-server's registry. */
 export const metric = defineMetrics(registry);
+registerStatusMetrics(metric);
 
 export const httpRequests = metric.counter('ct_api_http_requests_total', 'HTTP requests by method, route and status.', [
   'method',

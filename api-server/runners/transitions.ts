@@ -1,15 +1,20 @@
 // Runner-driven task transitions as CR status writes (docs/peertube-runner-protocol.md §5). Each
-// transition is the pure function from lib/peertube/task-state.ts applied to a copy of the job and written with its
-// resourceVersion, so concurrent writers (other replicas, the operator) can never be overwritten.
-// Accept is special: a conflict is re-checked against the fresh object and retried only while the
-// task is still pending, so a task is handed out once, and an unrelated write to the same job
-// (another task's progress) does not make a runner lose a task nobody took.
+// transition is the pure function from lib/peertube/task-state.ts applied to a copy of the job and
+// written as a guarded patch (docs/status-writes.md): it tests every value it changes plus the
+// task's state and owner (lib/jobs/status-guards.ts), so concurrent writers (other replicas, the
+// operator) can never be overwritten, while other tasks' writes never conflict with it.
+// This replica's writes of one job go one at a time (a lane per job), and progress is coalesced
+// into one write per job per interval. Accept is special: a conflict is re-checked against the
+// fresh object and retried only while the task is still pending, so a task is handed out once (its
+// `test` of state == PENDING decides).
 import type { KubeConfig } from '@kubernetes/client-node';
 import { crs, type CrClient } from '../../lib/kube/crs.js';
+import { keyOf } from '../../lib/kube/object.js';
 import { updateStatus, writeStatusOnce } from '../../lib/kube/status.js';
+import { taskGuards } from '../../lib/jobs/status-guards.js';
 import type { TransitionResult } from '../../lib/peertube/task-state.js';
 import { acceptTask, updateTaskProgress } from '../../lib/peertube/task-state.js';
-import { TaskState, type TranscodeJob, type TranscodeJobStatus } from '../../lib/schema/transcode-job.js';
+import type { TranscodeJob, TranscodeJobStatus } from '../../lib/schema/transcode-job.js';
 import type { Logger } from '../../lib/log.js';
 import { errorInfo } from '../../lib/log.js';
 import type { Store } from '../store.js';
@@ -20,9 +25,31 @@ export type AcceptOutcome = { ok: true; job: TranscodeJob } | { ok: false; reaso
 
 const ACCEPT_ATTEMPTS = 4;
 
+interface ProgressBatch {
+  lastWrite: number;
+  timer?: NodeJS.Timeout;
+  /** Task uuid → its newest progress (undefined: heartbeat only), since the last write. */
+  pending: Map<string, number | undefined>;
+  /** The job's tasks that report progress. */
+  tasks: Set<string>;
+  job: TranscodeJob;
+}
+
+/** The later version of one job (by resourceVersion; a recreated job's copy never wins). */
+function newer(a: TranscodeJob | undefined, b: TranscodeJob): TranscodeJob {
+  if (!a || a.metadata.uid !== b.metadata.uid) return b;
+  const ra = Number(a.metadata.resourceVersion);
+  const rb = Number(b.metadata.resourceVersion);
+  return Number.isFinite(ra) && Number.isFinite(rb) && ra > rb ? a : b;
+}
+
 export class TaskWriter {
   private readonly jobs: CrClient<TranscodeJob>;
-  private readonly progress = new Map<string, { lastWrite: number; timer?: NodeJS.Timeout; value?: number }>();
+  /** Progress coalescing by job key: the tasks that reported since the last write, and their newest values. */
+  private readonly progress = new Map<string, ProgressBatch>();
+  private readonly jobOfTask = new Map<string, string>();
+  /** Per job: the tail of this process's queued writes, and the newest version they wrote. */
+  private readonly lanes = new Map<string, { tail: Promise<void>; latest?: TranscodeJob }>();
 
   constructor(
     private readonly kc: KubeConfig,
@@ -39,17 +66,57 @@ export class TaskWriter {
     return fresh;
   }
 
-  async accept(cached: TranscodeJob, uuid: string, runner: { id: string; name: string }, jobTokenHash: string): Promise<AcceptOutcome> {
-    let current: TranscodeJob | undefined = cached;
+  /**
+   * Runs `write` after this process's earlier writes of the same job: they never race each other
+   * (no conflict among our own writers, and no retry loop inside the apiserver for k concurrent
+   * patches of one object), and each starts from the newest version the previous one wrote.
+   */
+  private serial<T>(job: TranscodeJob, write: (newest: TranscodeJob) => Promise<T>): Promise<T> {
+    const key = keyOf(job);
+    const lane = this.lanes.get(key) ?? { tail: Promise.resolve() };
+    const start = (): Promise<T> => write(newer(lane.latest, job));
+    const run = lane.tail.then(start, start);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    lane.tail = tail;
+    this.lanes.set(key, lane);
+    void tail.then(() => {
+      if (this.lanes.get(key)?.tail === tail) this.lanes.delete(key);
+    });
+    return run;
+  }
+
+  private observe(written: TranscodeJob): void {
+    this.store.observeJob(written);
+    const lane = this.lanes.get(keyOf(written));
+    if (lane) lane.latest = newer(lane.latest, written);
+  }
+
+  accept(cached: TranscodeJob, uuid: string, runner: { id: string; name: string }, jobTokenHash: string): Promise<AcceptOutcome> {
+    return this.serial(cached, (newest) => this.acceptNow(newest, uuid, runner, jobTokenHash));
+  }
+
+  private async acceptNow(
+    newest: TranscodeJob,
+    uuid: string,
+    runner: { id: string; name: string },
+    jobTokenHash: string,
+  ): Promise<AcceptOutcome> {
+    let current: TranscodeJob | undefined = newest;
     for (let attempt = 1; attempt <= ACCEPT_ATTEMPTS && current; attempt++) {
       const next = structuredClone(current);
       next.status ??= {};
       const r = acceptTask(next.status, uuid, runner, jobTokenHash, new Date().toISOString());
       if (!r.ok) return { ok: false, reason: r.error === 'unknown_task' ? 'gone' : 'not_pending' };
-      const written = await writeStatusOnce(this.kc, 'TranscodeJob', next);
+      const written = await writeStatusOnce(this.kc, 'TranscodeJob', next, current, {
+        writer: 'accept',
+        guard: (before) => taskGuards(before, uuid),
+      });
       if (written === 'gone') return { ok: false, reason: 'gone' };
       if (written !== 'conflict') {
-        this.store.observeJob(written);
+        this.observe(written);
         return { ok: true, job: written };
       }
       current = await this.read(current);
@@ -61,7 +128,19 @@ export class TaskWriter {
    * Applies `transition` with conflict retries (re-reading the job). Returns the transition's result
    * (from the last attempt) and the written job; undefined when the job is gone.
    */
-  async apply(cached: TranscodeJob, transition: Transition): Promise<{ result: TransitionResult; job: TranscodeJob } | undefined> {
+  apply(
+    cached: TranscodeJob,
+    transition: Transition,
+    writer = 'transition',
+  ): Promise<{ result: TransitionResult; job: TranscodeJob } | undefined> {
+    return this.serial(cached, (newest) => this.applyNow(newest, transition, writer));
+  }
+
+  private async applyNow(
+    cached: TranscodeJob,
+    transition: Transition,
+    writer: string,
+  ): Promise<{ result: TransitionResult; job: TranscodeJob } | undefined> {
     let result: TransitionResult | undefined;
     const written = await updateStatus<TranscodeJob>(
       this.kc,
@@ -73,63 +152,108 @@ export class TaskWriter {
         result = transition(obj.status, new Date().toISOString());
         return result.ok;
       },
-      { current: cached },
+      { current: cached, writer, guard: (before) => taskGuards(before, result?.ok ? result.task.uuid : undefined) },
     );
     if (!written || !result) return undefined;
-    this.store.observeJob(written);
+    this.observe(written);
     return { result, job: written };
   }
 
   /**
-   * Progress / heartbeat. At most one write per task per interval: the first update of a window is
-   * written at once, later ones are folded into one write at the end of the window, so updatedAt
-   * is never more than one interval stale (far below the stall watchdog's threshold).
+   * Progress / heartbeat. At most one progress write per job per interval, carrying every task of
+   * the job that reported meanwhile (one guarded patch touches only those tasks' progress and
+   * updatedAt): the first update of a window is written at once, later ones are folded into one
+   * write at the end of the window, so updatedAt is never more than one interval stale (far below
+   * the stall watchdog's threshold) and 20 runners of one job make one write per interval, not 20.
    */
   recordProgress(job: TranscodeJob, uuid: string, value: number | undefined): void {
-    let entry = this.progress.get(uuid);
-    if (!entry) this.progress.set(uuid, (entry = { lastWrite: 0 }));
-    if (value !== undefined) entry.value = value;
-    if (entry.timer) return; // a write is already scheduled; it carries the newest value
-    const wait = entry.lastWrite + this.progressIntervalMs - Date.now();
+    const key = keyOf(job);
+    let batch = this.progress.get(key);
+    if (!batch) this.progress.set(key, (batch = { lastWrite: 0, pending: new Map(), tasks: new Set(), job }));
+    batch.job = job;
+    this.jobOfTask.set(uuid, key);
+    batch.tasks.add(uuid);
+    batch.pending.set(uuid, value ?? batch.pending.get(uuid)); // a heartbeat keeps a value reported earlier in the window
+    if (batch.timer) return; // a write is already scheduled; it carries the newest values
+    const wait = batch.lastWrite + this.progressIntervalMs - Date.now();
     if (wait <= 0) {
-      void this.flushProgress(job, uuid);
+      void this.flushProgress(key);
     } else {
-      entry.timer = setTimeout(() => void this.flushProgress(undefined, uuid), wait);
-      entry.timer.unref();
+      batch.timer = setTimeout(() => void this.flushProgress(key), wait);
+      batch.timer.unref();
     }
   }
 
-  private async flushProgress(job: TranscodeJob | undefined, uuid: string): Promise<void> {
-    const entry = this.progress.get(uuid);
-    if (!entry) return;
-    delete entry.timer;
-    entry.lastWrite = Date.now();
-    const value = entry.value;
-    delete entry.value;
-    const current = job ?? this.store.task(uuid)?.job;
-    if (!current) return;
+  private async flushProgress(key: string): Promise<void> {
+    const batch = this.progress.get(key);
+    if (!batch) return;
+    delete batch.timer;
+    if (!batch.pending.size) return;
+    batch.lastWrite = Date.now();
+    const updates = batch.pending;
+    batch.pending = new Map();
+    const uuids = [...updates.keys()];
+    await this.serial(this.store.task(uuids[0]!)?.job ?? batch.job, (newest) => this.writeProgress(key, batch, newest, uuids, updates));
+  }
+
+  private async writeProgress(
+    key: string,
+    batch: ProgressBatch,
+    current: TranscodeJob,
+    uuids: string[],
+    updates: Map<string, number | undefined>,
+  ): Promise<void> {
+    let stopped: string[] = [];
     try {
-      const out = await this.apply(current, (status, now) => updateTaskProgress(status, uuid, value, now));
-      if (!out || !out.result.ok || out.result.task.state !== TaskState.PROCESSING) this.progress.delete(uuid);
+      const written = await updateStatus<TranscodeJob>(
+        this.kc,
+        'TranscodeJob',
+        current.metadata.namespace!,
+        current.metadata.name!,
+        (obj) => {
+          obj.status ??= {};
+          const now = new Date().toISOString();
+          stopped = uuids.filter((u) => !updateTaskProgress(obj.status!, u, updates.get(u), now).ok);
+          return stopped.length < uuids.length;
+        },
+        {
+          current,
+          writer: 'progress',
+          guard: (before) => uuids.filter((u) => !stopped.includes(u)).flatMap((u) => taskGuards(before, u)),
+        },
+      );
+      if (written) {
+        this.observe(written);
+        batch.job = written;
+      }
+      // Tasks no longer processing (or a job that is gone) need no more progress writes.
+      for (const u of written ? stopped : uuids) this.forget(u);
     } catch (err) {
-      this.log.warn({ task: uuid, err: errorInfo(err) }, 'progress write failed');
+      this.log.warn({ job: key, tasks: uuids, err: errorInfo(err) }, 'progress write failed');
     }
   }
 
-  /** Drops coalescing state of a task that left PROCESSING. */
+  /** Drops coalescing state of a task that left PROCESSING (and of its job when no other task reports). */
   forget(uuid: string): void {
-    const entry = this.progress.get(uuid);
-    if (entry?.timer) clearTimeout(entry.timer);
-    this.progress.delete(uuid);
+    const key = this.jobOfTask.get(uuid);
+    if (key === undefined) return;
+    this.jobOfTask.delete(uuid);
+    const batch = this.progress.get(key);
+    if (!batch) return;
+    batch.pending.delete(uuid);
+    batch.tasks.delete(uuid);
+    if (batch.tasks.size) return;
+    if (batch.timer) clearTimeout(batch.timer);
+    this.progress.delete(key);
   }
 
   /** Writes every scheduled progress now (shutdown). */
   async flushAll(): Promise<void> {
-    const pending = [...this.progress.entries()].filter(([, e]) => e.timer);
+    const scheduled = [...this.progress.entries()].filter(([, b]) => b.timer);
     await Promise.all(
-      pending.map(([uuid, e]) => {
-        clearTimeout(e.timer);
-        return this.flushProgress(undefined, uuid);
+      scheduled.map(([key, b]) => {
+        clearTimeout(b.timer);
+        return this.flushProgress(key);
       }),
     );
   }

@@ -7,6 +7,7 @@ import type { TranscodeClient } from '../schema/transcode-client.js';
 import type { TranscodeJob } from '../schema/transcode-job.js';
 import type { TranscodeRunner } from '../schema/transcode-runner.js';
 import { statusOf } from './client.js';
+import type { PatchOp } from './json-patch.js';
 import type { KubeObject } from './object.js';
 import { GROUP, VERSION, KINDS, type KindName } from './resources.js';
 
@@ -30,6 +31,8 @@ export interface CrClient<T extends KubeObject> {
   replace(body: T): Promise<T>;
   /** Replaces the status subresource, guarded by `metadata.resourceVersion` of `body`. */
   replaceStatus(body: T): Promise<T>;
+  /** RFC 6902 JSON Patch of the status subresource (paths from the object root: /status/...); a failed `test` is a 422. */
+  patchStatus(namespace: string, name: string, ops: readonly PatchOp[]): Promise<T>;
   delete(namespace: string, name: string): Promise<void>;
 }
 
@@ -40,6 +43,7 @@ export interface Crs {
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 
 function where(obj: KubeObject, kind: KindName): { namespace: string; name: string } {
   const namespace = obj.metadata?.namespace;
@@ -85,6 +89,9 @@ export function crClient<T extends KubeObject>(kc: KubeConfig, kind: KindName): 
     },
     async replaceStatus(body) {
       return (await api.replaceNamespacedCustomObjectStatus({ ...ref, ...where(body, kind), body })) as T;
+    },
+    async patchStatus(namespace, name, ops) {
+      return (await api.patchNamespacedCustomObjectStatus({ ...ref, namespace, name, body: ops }, jsonPatch)) as T;
     },
     async delete(namespace, name) {
       await api.deleteNamespacedCustomObject({ ...ref, namespace, name });

@@ -8,6 +8,7 @@ import type { Logger } from '../../lib/log.js';
 import { errorInfo } from '../../lib/log.js';
 import { GROUP, VERSION, KINDS, LABEL_CLIENT, LABEL_JOB_ID } from '../../lib/kube/resources.js';
 import { updateStatus } from '../../lib/kube/status.js';
+import { reconcileGuards } from '../../lib/jobs/status-guards.js';
 import { isRequestTooLarge } from '../../lib/kube/client.js';
 import { jobIdLabel } from '../../lib/ct/naming.js';
 import type { TranscodeJob, TranscodeJobStatus } from '../../lib/schema/transcode-job.js';
@@ -99,7 +100,7 @@ export class JobWriter {
         wrote = stableJson(status) !== before;
         return wrote;
       },
-      { current: structuredClone(job) },
+      { current: structuredClone(job), writer: 'job', guard: reconcileGuards },
     );
     if (wrote) {
       jobKubeWrites.inc({ write: 'status' });

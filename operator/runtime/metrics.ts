@@ -1,11 +1,13 @@
 // Prometheus metrics of the operator runtime, in one registry served on /metrics.
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { defineMetrics } from '../../lib/metrics.js';
+import { registerStatusMetrics } from '../../lib/kube/status-metrics.js';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'ct_operator_' });
 /** Defines a metric in the operator's registry (used by every operator component's metrics.ts). */
 export const metric = defineMetrics(registry);
+registerStatusMetrics(metric);
 
 export const reconcileTotal = metric.counter(
   'ct_operator_reconcile_total',
