@@ -11,6 +11,7 @@ import type { SchedulingConfig } from './job/scheduling.js';
 import type { SweepLimits } from './job/sweeper.js';
 import { sqsConfigFromEnv, type SqsConfig } from './sqs/config.js';
 import { loadSwfConfig, type SwfConfig } from './swf/config.js';
+import { retentionSettingsFromEnv, type RetentionSettings } from './retention/settings.js';
 
 /** Settings of the TranscodeJob controller (operator/job). */
 export interface JobSettings {
@@ -60,6 +61,8 @@ export interface OperatorConfig {
   sqs: SqsConfig;
   swf: SwfConfig;
   job: JobSettings;
+  /** Deletion of finished jobs after their TTL (operator/retention/). */
+  retention: RetentionSettings;
 }
 
 export function loadConfig(env: Env = process.env): OperatorConfig {
@@ -108,6 +111,7 @@ export function loadConfig(env: Env = process.env): OperatorConfig {
     sqs: sqsConfigFromEnv(env),
     swf: loadSwfConfig(env),
     job: jobSettingsFromEnv(env),
+    retention: retentionSettingsFromEnv(env),
   };
 }
 

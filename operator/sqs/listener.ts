@@ -30,6 +30,8 @@ interface Target extends ClientTarget {
 
 export class SqsListener implements Runnable {
   readonly name = 'sqs-listener';
+  /** Every replica polls: handling is idempotent (deterministic job names, conditional patches). */
+  readonly everyReplica = true;
   private readonly targets = new Map<string, Target>();
   private rotation: string[] = [];
   private readonly inRotation = new Set<string>();
