@@ -62,7 +62,8 @@ export function retentionController(deps: RetentionDeps): Controller<TranscodeJo
         log.info({ job: key, job_id: job.spec.jobId, bucket: area.bucket }, 'job record written');
         if (settings.settleMs > 0) return { requeueAfterMs: settings.settleMs };
       } else {
-        const age = t - head.writtenAt;
+        // Last-Modified has whole seconds: the record may be up to 1 s older than it says.
+        const age = t - head.writtenAt - 1000;
         if (age < settings.settleMs) return { requeueAfterMs: settings.settleMs - age };
       }
     }
