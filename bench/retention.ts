@@ -274,6 +274,7 @@ async function main(): Promise<void> {
           ? {
               churnJobsLive: [Math.min(...steady.map((s) => s.churnJobsLive!)), Math.max(...steady.map((s) => s.churnJobsLive!))],
               etcdInUseMiB: [Math.min(...steady.map((s) => s.etcdInUseMiB!)), Math.max(...steady.map((s) => s.etcdInUseMiB!))],
+              etcdKeys: [Math.min(...steady.map((s) => s.etcdKeys!)), Math.max(...steady.map((s) => s.etcdKeys!))],
               etcdDbFileMiB: [Math.min(...steady.map((s) => s.etcdDbFileMiB!)), Math.max(...steady.map((s) => s.etcdDbFileMiB!))],
               operatorRssMiB: [Math.min(...steady.map((s) => s.operatorRssMiB!)), Math.max(...steady.map((s) => s.operatorRssMiB!))],
               apiServerRssMiB: [Math.min(...steady.map((s) => s.apiServerRssMiB!)), Math.max(...steady.map((s) => s.apiServerRssMiB!))],
