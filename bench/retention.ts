@@ -170,6 +170,17 @@ async function main(): Promise<void> {
         },
       });
     }
+    // 1. Live jobs.
+    const t0 = Date.now();
+    const names = Array.from({ length: nLive }, (_, i) => `live-${i}`);
+    // A pool of writers (not batches that wait for their slowest); the operator starts afterwards and lists them.
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 40 }, async () => {
+        while (next < names.length) await createFinished(objects, ns, 'keep', names[next++]!);
+      }),
+    );
+    console.log(`created ${nLive} live jobs in ${Math.round((Date.now() - t0) / 1000)} s`);
     const op = spawnManaged('operator', process.execPath, [join(REPO_ROOT, 'dist', 'operator', 'main.js')], {
       logFile: join(dir, 'operator.log'),
       env: {
@@ -188,11 +199,6 @@ async function main(): Promise<void> {
     const opMetrics = `http://127.0.0.1:${port}/metrics`;
     await waitFor('operator up', async () => ((await fetch(opMetrics).catch(() => undefined))?.ok ? true : undefined), 60_000);
 
-    // 1. Live jobs.
-    const t0 = Date.now();
-    const names = Array.from({ length: nLive }, (_, i) => `live-${i}`);
-    for (let i = 0; i < names.length; i += 25) await Promise.all(names.slice(i, i + 25).map((n) => createFinished(objects, ns, 'keep', n)));
-    console.log(`created ${nLive} live jobs in ${Math.round((Date.now() - t0) / 1000)} s`);
     await waitFor(
       'operator cache holds every job',
       async () => ((await promValue(opMetrics, 'ct_operator_informer_objects', 'TranscodeJob')) >= nLive ? true : undefined),

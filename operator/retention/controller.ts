@@ -35,6 +35,8 @@ export function retentionController(deps: RetentionDeps): Controller<TranscodeJo
   const { kc, jobs, clients, records, settings, swfEnabled, log } = deps;
   const now = deps.now ?? Date.now;
   const api = kc.makeApiClient(CustomObjectsApi);
+  /** Per client, what the retention of its jobs depends on, as last seen (one short string per client). */
+  const clientFacts = new Map<ObjectKey, string>();
 
   async function reconcile(key: ObjectKey, job: TranscodeJob | undefined): Promise<ReconcileResult | void> {
     if (!job) return;
@@ -95,15 +97,28 @@ export function retentionController(deps: RetentionDeps): Controller<TranscodeJo
     name: 'job-retention',
     kind: 'TranscodeJob',
     concurrency: settings.concurrency,
-    // A client whose TTL changes re-decides its finished jobs.
+    // A client whose TTL, output bucket or existence changes re-decides its finished jobs. Only then:
+    // the client's status changes with every job (its counters), and re-reading thousands of finished
+    // jobs each time would be wasted work.
     watches: [
       {
         kind: 'TranscodeClient',
         map: (obj: KubeObject) => {
-          const name = obj.metadata?.name;
+          const c = obj as TranscodeClient;
+          const name = c.metadata?.name;
           if (!name) return [];
+          const ck = `${c.metadata.namespace ?? 'default'}/${name}`;
+          const facts = [
+            c.metadata.uid,
+            c.spec?.jobRetention?.ttlSecondsAfterFinished,
+            c.status?.buckets?.output,
+            !!c.metadata.deletionTimestamp,
+          ];
+          const sig = JSON.stringify(facts);
+          if (clientFacts.get(ck) === sig) return [];
+          clientFacts.set(ck, sig);
           return jobs
-            .byLabel(LABEL_CLIENT, name, obj.metadata?.namespace)
+            .byLabel(LABEL_CLIENT, name, c.metadata.namespace)
             .filter((j) => finishedAt(j) !== undefined)
             .map((j) => `${j.metadata.namespace}/${j.metadata.name}`);
         },
