@@ -25,6 +25,7 @@ import { JOB_END_KEY } from '../../../lib/ct/events.js';
 import { jobSummary, outputReports, workflowOf } from '../../../lib/ct/report.js';
 import { allActivitySummaries } from '../../../lib/ct/validate-activity.js';
 import { GROUP, VERSION } from '../../../lib/kube/resources.js';
+import { crs } from '../../../lib/kube/crs.js';
 import type { TranscodeJob } from '../../../lib/schema/transcode-job.js';
 
 let h: Harness;
@@ -150,6 +151,14 @@ test('a canceled job (SWF execution terminated) is deleted after the TTL and sti
   const status = await collect(short, (m) => m.type === 'JOB_STATUS' && m.job_id === jobId);
   expect(status[status.length - 1]!.data).toMatchObject({ workflow: workflowOf(last), job: { job_id: jobId, phase: 'Canceled' } });
 }, 180_000);
+
+test('lowering a client’s TTL applies at once to its finished jobs (the global default kept them)', async () => {
+  expect(await getJob(h, kept.name, 'ret-kept')).toBeDefined();
+  await crs(h.kc).clients.patch(h.ns, kept.name, { spec: { jobRetention: { ttlSecondsAfterFinished: 1 } } });
+  await gone(kept, 'ret-kept');
+  await kept.ct.getJobStatus('ret-kept');
+  expect((await reply(kept, 'JOB_STATUS')).data.job).toMatchObject({ job_id: 'ret-kept', phase: 'Failed' });
+}, 120_000);
 
 test('a bad jobRetention TTL is refused naming the field', async () => {
   const api = clientsApi(h.kc);
