@@ -11,6 +11,7 @@ export const BENCHMARKS = {
   'api-upload': 'upload throughput through the api-server vs a direct S3 upload',
   'clients-ready': 'time for N TranscodeClients to become Ready; operator RSS with M clients',
   'jobs-lifecycle': 'operator writes per job, planning rate with a queue, operator RSS with many jobs (writes|planning|rss)',
+  retention: 'operator + api-server RSS with N live jobs; etcd size and RSS while jobs go through with a short TTL (P4)',
   'sqs-ingest': 'START_JOB → TranscodeJob latency p50/p99 and burst ingest rate over many clients',
   'status-writes': 'P5: TranscodeJob status writes and conflicts per job, k tasks/runners, replace+resourceVersion vs guarded JSON patch',
   'stack-overhead': 'the same 720p transcode by ffmpeg directly vs through the whole stack (ratio of medians)',

@@ -10,6 +10,7 @@ import { ENCODING_POLICIES, PRINCIPAL_PATTERN } from '../lib/schema/transcode-cl
 import type { SchedulingConfig } from './job/scheduling.js';
 import { sqsConfigFromEnv, type SqsConfig } from './sqs/config.js';
 import { loadSwfConfig, type SwfConfig } from './swf/config.js';
+import { retentionSettingsFromEnv, type RetentionSettings } from './retention/settings.js';
 
 /** Settings of the TranscodeJob controller (operator/job). */
 export interface JobSettings {
@@ -59,6 +60,8 @@ export interface OperatorConfig {
   sqs: SqsConfig;
   swf: SwfConfig;
   job: JobSettings;
+  /** Deletion of finished jobs after their TTL (operator/retention/). */
+  retention: RetentionSettings;
 }
 
 export function loadConfig(env: Env = process.env): OperatorConfig {
@@ -107,6 +110,7 @@ export function loadConfig(env: Env = process.env): OperatorConfig {
     sqs: sqsConfigFromEnv(env),
     swf: loadSwfConfig(env),
     job: jobSettingsFromEnv(env),
+    retention: retentionSettingsFromEnv(env),
   };
 }
 

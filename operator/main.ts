@@ -7,7 +7,8 @@
 // { name, run(signal) } — long-running loops such as the SQS listener). Each factory receives the
 // RuntimeContext (ctx.cache(kind) read-only informer caches, ctx.status writer, ctx.events recorder,
 // ctx.log) and the OperatorConfig. Everything listed runs only on the elected leader, after the caches
-// of every kind used are synced; SIGTERM stops them (runnables: their AbortSignal fires) before exit.
+// of every kind used are synced — except runnables with `everyReplica: true` (the SQS listener), which
+// run on every replica; SIGTERM stops them (runnables: their AbortSignal fires) before exit.
 // Names must be unique; CT_DISABLE=name1,name2 switches individual ones off (debugging, tests).
 // Losing the lease stops everything first, then the process campaigns again (operator/runtime/manager.ts).
 // ──────────────────────────────────────────────────────────────────────────────────────────────────
@@ -19,6 +20,7 @@ import { Manager, type Controller, type Runnable, type RuntimeContext } from './
 import { clientController } from './client/controller.js';
 import { sqsControllers, sqsRunnables } from './sqs/index.js';
 import { jobControllers, jobRunnables } from './job/index.js';
+import { retentionControllers } from './retention/index.js';
 
 export function buildComponents(ctx: RuntimeContext, config: OperatorConfig): { controllers: Controller[]; runnables: Runnable[] } {
   return {
@@ -26,9 +28,10 @@ export function buildComponents(ctx: RuntimeContext, config: OperatorConfig): { 
       clientController(ctx, config), // TranscodeClient: queues, buckets, policies, cleanup (operator/client/)
       ...sqsControllers(ctx, config.sqs), // TranscodeJob → CT messages on the client's output queue (operator/sqs/)
       ...jobControllers(ctx, config), // TranscodeJob lifecycle: probe, plan, watchdog, cancel, completion, SWF (operator/job/, operator/swf/)
+      ...retentionControllers(ctx, config), // finished TranscodeJobs: job record to the output bucket, deleted after the TTL (operator/retention/)
     ],
     runnables: [
-      ...sqsRunnables(ctx, config.sqs), // SQS listener: client commands from every Ready client's input queue (operator/sqs/)
+      ...sqsRunnables(ctx, config.sqs), // SQS listener, on every replica: client commands from every Ready client's input queue (operator/sqs/)
       ...jobRunnables(ctx, config), // SWF domain/type registration at start-up (operator/swf/)
     ],
   };

@@ -6,6 +6,9 @@ import { Conditions, CustomResource, StringEnum, BucketName, cel } from './commo
 export const ENCODING_POLICIES = ['exact', 'peertube', 'auto'] as const;
 export type EncodingPolicy = (typeof ENCODING_POLICIES)[number];
 
+/** Upper bound of a job TTL (global CT_JOB_TTL_SECONDS and per-client spec.jobRetention): 10 years. */
+export const MAX_JOB_TTL_SECONDS = 315_360_000;
+
 const QueueUrl = Type.String({ pattern: '^https?://', maxLength: 2048 });
 
 /** An AWS principal: account id, IAM ARN (root/user/role), or "*" (any, only for local stacks). */
@@ -102,6 +105,21 @@ export const TranscodeClientSpec = Type.Object({
       description:
         'How long a task may wait while no live runner serves its job type before it fails with NO_RUNNER_FOR_TASK_TYPE. Default: the operator setting CT_NO_RUNNER_TIMEOUT_SECONDS (900).',
     }),
+  ),
+  jobRetention: Type.Optional(
+    Type.Object(
+      {
+        ttlSecondsAfterFinished: Type.Optional(
+          Type.Integer({
+            minimum: 0,
+            maximum: MAX_JOB_TTL_SECONDS,
+            description:
+              "Seconds a finished TranscodeJob is kept after it ended (its end message sent, its SWF execution closed) before it is deleted; its JSON record stays in the client's output bucket and keeps answering GET_JOB_STATUS (docs/retention.md). Default: the operator setting CT_JOB_TTL_SECONDS (604800 = 7 days).",
+          }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
   ),
   apiKeySecretRef: Type.Optional(
     Type.Object(

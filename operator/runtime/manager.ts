@@ -2,7 +2,8 @@
 // controllers and other leader-only tasks (runnables), leader election, health/metrics, shutdown.
 //
 // Informers run on every replica (a standby has a warm cache); controllers and runnables run only on
-// the leader. A leader that loses its lease (e.g. the kube-apiserver was unreachable for longer than the
+// the leader, except runnables marked `everyReplica` (the SQS listener: its work is idempotent, so
+// ingest scales with replicas), which start once the caches are synced and stop only at shutdown. A leader that loses its lease (e.g. the kube-apiserver was unreachable for longer than the
 // renew deadline) stops every controller and runnable FIRST, then campaigns again in the same process:
 // an unreachable apiserver is no reason to exit. Only a stop that does not finish in time exits.
 import type { Server } from 'node:http';
@@ -21,9 +22,14 @@ import { startHttpServer } from './http.js';
 import { LeaderElector, type LeaderElectionOptions } from './leader.js';
 import { informerObjects, informerRelists, isLeader } from './metrics.js';
 
-/** A leader-only background task that is not a controller (e.g. the SQS listener). */
+/** A background task that is not a controller (e.g. the SWF registration, the SQS listener). */
 export interface Runnable {
   name: string;
+  /**
+   * Run on every replica, leader or not (default: only on the leader). Only for work that is safe to
+   * do twice at once: several replicas do it in parallel.
+   */
+  everyReplica?: boolean;
   /** Runs until `signal` aborts; should resolve soon after. A rejection is logged and the process exits. */
   run(signal: AbortSignal): Promise<void>;
 }
@@ -67,6 +73,9 @@ export class Manager {
   private runners: ControllerRunner[] = [];
   private runAbort: AbortController | undefined;
   private running: Promise<void>[] = [];
+  /** everyReplica runnables: run from start() to stop(), whoever leads. */
+  private readonly replicaAbort = new AbortController();
+  private replicaRunning: Promise<void>[] = [];
   private started = false;
   private leading = false;
   /** Bumped on every start/stop of leading, so a start that raced with a stop does not run twice. */
@@ -139,6 +148,7 @@ export class Manager {
         this.opts.log,
       );
     }
+    void this.startReplicaRunnables();
     if (!this.opts.leaderElection) {
       void this.startLeading();
       return;
@@ -185,18 +195,26 @@ export class Manager {
       this.runners.push(r);
     }
     const signal = this.runAbort.signal;
-    for (const r of this.runnables) {
-      this.opts.log.info({ runnable: r.name }, 'runnable started');
-      this.running.push(
-        r.run(signal).then(
-          () => this.opts.log.info({ runnable: r.name }, 'runnable stopped'),
-          (err: unknown) => {
-            this.opts.log.fatal({ runnable: r.name, err: errorInfo(err) }, 'runnable failed; exiting');
-            process.exit(1);
-          },
-        ),
-      );
-    }
+    for (const r of this.runnables) if (!r.everyReplica) this.running.push(this.launch(r, signal, 'leader'));
+  }
+
+  private async startReplicaRunnables(): Promise<void> {
+    const mine = this.runnables.filter((r) => r.everyReplica);
+    if (!mine.length) return;
+    await Promise.all([...this.informers.values()].map((i) => i.synced));
+    if (this.replicaAbort.signal.aborted) return;
+    for (const r of mine) this.replicaRunning.push(this.launch(r, this.replicaAbort.signal, 'every replica'));
+  }
+
+  private launch(r: Runnable, signal: AbortSignal, runsOn: string): Promise<void> {
+    this.opts.log.info({ runnable: r.name, runsOn }, 'runnable started');
+    return r.run(signal).then(
+      () => this.opts.log.info({ runnable: r.name }, 'runnable stopped'),
+      (err: unknown) => {
+        this.opts.log.fatal({ runnable: r.name, err: errorInfo(err) }, 'runnable failed; exiting');
+        process.exit(1);
+      },
+    );
   }
 
   private async stopLeading(): Promise<void> {
@@ -213,7 +231,8 @@ export class Manager {
   /** Graceful shutdown: finish in-flight work, release the lease, close watches and the HTTP server. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      await this.stopLeading();
+      this.replicaAbort.abort();
+      await Promise.all([this.stopLeading(), ...this.replicaRunning]);
       await this.elector?.stop(true);
       await Promise.all([...this.informers.values()].map((i) => i.stop()));
       if (this.metricsTimer) clearInterval(this.metricsTimer);

@@ -30,6 +30,8 @@ import { validateActivityId } from '../../lib/ct/events.js';
 import { allActivitySummaries } from '../../lib/ct/validate-activity.js';
 import type { EventRecorder } from '../runtime/events.js';
 import type { CacheReader } from '../runtime/index.js';
+import { recordArea, type JobRecords } from '../retention/records.js';
+import { listJobs, type JobListPage, type RecordedJobs } from './job-list.js';
 import type { SendToClient } from './output.js';
 
 /** The client a message belongs to: the owner of the queue it came from, never anything in the message. */
@@ -62,6 +64,8 @@ export interface CommandHandlerOptions {
   clients?: CacheReader<TranscodeClient>;
   /** Kubernetes Events (on the TranscodeClient) for refused bucket access. */
   events?: EventRecorder;
+  /** Job records of jobs deleted after their TTL (operator/retention/): commands about them still answer. */
+  records?: JobRecords;
 }
 
 export class CommandHandler {
@@ -172,7 +176,7 @@ export class CommandHandler {
         return this.reply(client, ctMessage('ACTIVITY_STATUS', cmd.job_id, { ...optionalWorkflow(job), activity }), 'replied');
       }
       case 'GET_JOB_LIST':
-        return this.reply(client, ctMessage('JOB_LIST', cmd.job_id, this.listJobs(client, cmd.data ?? {})), 'replied');
+        return this.reply(client, ctMessage('JOB_LIST', cmd.job_id, await this.listJobs(client, cmd.data ?? {})), 'replied');
     }
   }
 
@@ -189,6 +193,10 @@ export class CommandHandler {
     const log = this.log.child({ client: `${client.namespace}/${client.name}`, job_id: cmd.job_id, job: name });
     const tooLarge = admissionProblem(cmd.data);
     if (tooLarge) throw new Rejected('JOB_TOO_LARGE', tooLarge);
+    // A job deleted after its TTL is answered from its record like a live one: re-sending its
+    // START_JOB must not run it again.
+    const recorded = this.jobs.get(objectKey(client.namespace, name)) ? undefined : await this.recordedJob(client, cmd.job_id);
+    if (recorded) return this.duplicateOf(recorded, cmd, log, 'record');
     try {
       await this.jobApi.create(body);
     } catch (err) {
@@ -197,16 +205,8 @@ export class CommandHandler {
         // Redelivery, or the client sent it again: the job exists already. The same description is a
         // duplicate (nothing new); a different one reuses an id that is taken.
         const existing = await this.getJob(client.namespace, name);
-        if (existing && existing.spec.clientRef.name === client.name && existing.spec.jobId === cmd.job_id) {
-          if (isDeepStrictEqual(existing.spec.job, cmd.data)) {
-            log.info('duplicate START_JOB: the job exists already');
-            return { outcome: 'duplicate' };
-          }
-          throw new Rejected(
-            'JOB_ID_IN_USE',
-            `job_id ${cmd.job_id} is already used by a job with a different description; pick a new job_id`,
-          );
-        }
+        if (existing && existing.spec.clientRef.name === client.name && existing.spec.jobId === cmd.job_id)
+          return this.duplicateOf(existing, cmd, log, 'cluster');
         if (!existing) throw new Error(`creating job ${client.namespace}/${name} conflicted but the job cannot be read`, { cause: err });
         throw new Rejected('JOB_ID_IN_USE', `job_id ${cmd.job_id} cannot be used (name ${name} is taken)`);
       }
@@ -217,6 +217,28 @@ export class CommandHandler {
     log.info('job created from START_JOB');
     this.afterCreate();
     return { outcome: 'created' };
+  }
+
+  /** The same description is a duplicate (nothing new, no reply); a different one reuses an id that is taken. */
+  private duplicateOf(existing: TranscodeJob, cmd: StartJobCommand, log: Logger, from: 'cluster' | 'record'): HandleResult {
+    if (!isDeepStrictEqual(existing.spec.job, cmd.data))
+      throw new Rejected('JOB_ID_IN_USE', `job_id ${cmd.job_id} is already used by a job with a different description; pick a new job_id`);
+    log.info({ from }, 'duplicate START_JOB: the job exists already');
+    return { outcome: 'duplicate' };
+  }
+
+  /** Where this client's job records are (undefined: no records to consult). */
+  private recordsOf(client: ClientTarget): RecordedJobs | undefined {
+    const tc = this.opts.clients?.get(objectKey(client.namespace, client.name));
+    const area = tc && recordArea(tc);
+    if (!this.opts.records || !area) return undefined;
+    return { records: this.opts.records, area, client: { namespace: client.namespace, name: client.name } };
+  }
+
+  /** The recorded copy of a job deleted after its TTL, if there is one. */
+  private async recordedJob(client: ClientTarget, jobId: string): Promise<TranscodeJob | undefined> {
+    const r = this.recordsOf(client);
+    return r ? r.records.read(r.area, r.client, jobId) : undefined;
   }
 
   /** Buckets and keys the client is not entitled to: refused before anything exists or is read. */
@@ -244,7 +266,10 @@ export class CommandHandler {
   /** The client's job with this job_id (cache first, then the apiserver so a just-created job is found). */
   private async findJob(client: ClientTarget, jobId: string): Promise<TranscodeJob> {
     const name = jobName(client.name, jobId);
-    const job = this.jobs.get(objectKey(client.namespace, name)) ?? (await this.getJob(client.namespace, name));
+    const job =
+      this.jobs.get(objectKey(client.namespace, name)) ??
+      (await this.getJob(client.namespace, name)) ??
+      (await this.recordedJob(client, jobId));
     // Names derive from the client, so another client's job_id never resolves here; the check guards
     // against hand-made objects that reuse a name.
     if (!job || job.spec.clientRef.name !== client.name || job.spec.jobId !== jobId) {
@@ -284,34 +309,16 @@ export class CommandHandler {
     throw new Error(`patching job ${namespace}/${name}: still conflicting after 5 attempts`);
   }
 
-  private listJobs(client: ClientTarget, filter: JobListFilter): { jobs: ReturnType<typeof jobSummary>[]; next_token?: string } {
-    const phases = filter.phase === undefined ? undefined : new Set(Array.isArray(filter.phase) ? filter.phase : [filter.phase]);
-    const limit = filter.limit ?? 100;
+  private listJobs(client: ClientTarget, filter: JobListFilter): Promise<JobListPage> {
+    const live = this.jobs.byLabel(LABEL_CLIENT, client.name, client.namespace).filter((j) => j.spec.clientRef.name === client.name);
     const after = filter.next_token !== undefined ? decodeToken(filter.next_token) : undefined;
-    const jobs = this.jobs
-      .byLabel(LABEL_CLIENT, client.name, client.namespace)
-      .filter((j) => j.spec.clientRef.name === client.name)
-      .filter((j) => !phases || phases.has(j.status?.phase ?? 'Pending'))
-      .map((j) => ({ j, order: sortKey(j) }))
-      .sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0))
-      .filter(({ order }) => after === undefined || order > after);
-    const page = jobs.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      jobs: page.map(({ j }) => jobSummary(j)),
-      ...(jobs.length > limit && last ? { next_token: Buffer.from(last.order).toString('base64url') } : {}),
-    };
+    return listJobs(live, this.recordsOf(client), filter, after);
   }
 }
 
 /** Replies about a job carry its data.workflow like every G1 message (the same ids its own messages use). */
 function optionalWorkflow(job: TranscodeJob): { workflow: ReturnType<typeof workflowOf> } {
   return { workflow: workflowOf(job) };
-}
-
-/** Oldest first; the name breaks ties. ISO timestamps sort as strings. */
-function sortKey(job: TranscodeJob): string {
-  return `${String(job.metadata.creationTimestamp ?? '')}\0${job.metadata.name ?? ''}`;
 }
 
 function decodeToken(token: string): string {

@@ -1,5 +1,5 @@
-// Wiring of the CT SQS protocol into the operator: the listener (a leader-only runnable) and the
-// output publisher (a TranscodeJob controller). operator/main.ts adds both with sqsComponents(ctx).
+// Wiring of the CT SQS protocol into the operator: the listener (a runnable on every replica) and the
+// output publisher (a leader-only TranscodeJob controller). operator/main.ts adds both with sqsComponents(ctx).
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -13,6 +13,7 @@ import { sqsConfigFromEnv, type SqsConfig } from './config.js';
 import { SqsListener } from './listener.js';
 import { outputSender } from './output.js';
 import { publisherController } from './publisher.js';
+import { jobRecords } from '../retention/index.js';
 
 /** One SQS client whose connection pool fits every concurrent long poll plus the sends. */
 export function sqsClient(config: SqsConfig): SQSClient {
@@ -65,7 +66,11 @@ function buildSqs(ctx: RuntimeContext, config: SqsConfig): { controllers: Contro
           process.exit(3);
         }
       : undefined;
-  const handler = new CommandHandler(ctx.kc, jobs, send, log, afterCreate, { clients, events: ctx.events });
+  const handler = new CommandHandler(ctx.kc, jobs, send, log, afterCreate, {
+    clients,
+    events: ctx.events,
+    records: jobRecords(ctx),
+  });
   const listener = new SqsListener(
     sqs,
     clients,

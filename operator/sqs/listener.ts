@@ -1,5 +1,6 @@
 // Long-polls the input queue of every Ready TranscodeClient and hands each message to the command
-// handler. A fixed pool of pollers works through a rotation of client queues: while there are fewer
+// handler. It runs on every operator replica (not only the leader): the handler's effects are
+// idempotent (docs/retention.md), so replicas share the queues' messages and ingest scales with them. A fixed pool of pollers works through a rotation of client queues: while there are fewer
 // clients than pollers every queue always has a long poll open (low latency); with more clients they
 // take turns. An idle queue costs one ReceiveMessage per wait period, never a busy loop.
 //
@@ -30,6 +31,8 @@ interface Target extends ClientTarget {
 
 export class SqsListener implements Runnable {
   readonly name = 'sqs-listener';
+  /** Every replica polls: handling is idempotent (deterministic job names, conditional patches). */
+  readonly everyReplica = true;
   private readonly targets = new Map<string, Target>();
   private rotation: string[] = [];
   private readonly inRotation = new Set<string>();
@@ -47,8 +50,8 @@ export class SqsListener implements Runnable {
   ) {}
 
   async run(signal: AbortSignal): Promise<void> {
-    // A leader that lost and regained the lease runs the same listener again: start from nothing,
-    // or the clients polled before would count as known and never be put back into rotation.
+    // A listener run again (after a stop) starts from nothing, or the clients polled before would
+    // count as known and never be put back into rotation.
     this.targets.clear();
     this.rotation = [];
     this.inRotation.clear();

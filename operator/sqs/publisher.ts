@@ -31,7 +31,8 @@ function publishes(job: TranscodeJob): boolean {
 
 export function publisherController(deps: PublisherDeps): Controller<TranscodeJob> {
   const { kc, jobs, clients, send, config, log } = deps;
-  const lastProgress = new Map<string, { at: number; progress: number | undefined }>();
+  // Per job, so a job deleted before its end (kubectl delete) leaves nothing behind.
+  const progressOf = new Map<ObjectKey, Map<string, { at: number; progress: number | undefined }>>();
   // Keys this process sent, until the cache shows them in status.published: a reconcile can run on a
   // cached object older than our own status write, and must not resend what that write recorded.
   const sentKeys = new Map<ObjectKey, { uid: string | undefined; keys: Set<string>; unrecorded?: boolean }>();
@@ -39,14 +40,20 @@ export function publisherController(deps: PublisherDeps): Controller<TranscodeJo
   async function reconcile(key: ObjectKey, job: TranscodeJob | undefined): Promise<ReconcileResult | void> {
     if (!job) {
       sentKeys.delete(key);
+      progressOf.delete(key);
       return;
     }
     const recorded = job.status?.published ?? [];
     if (!publishes(job) || recorded.includes(JOB_END_KEY)) {
       sentKeys.delete(key);
-      for (const t of job.status?.tasks ?? []) lastProgress.delete(t.uuid);
+      progressOf.delete(key);
       return;
     }
+    const lastProgress = () => {
+      let m = progressOf.get(key);
+      if (!m) progressOf.set(key, (m = new Map()));
+      return m;
+    };
     let mine = sentKeys.get(key);
     if (mine && mine.uid !== job.metadata.uid) {
       sentKeys.delete(key); // same name, new job
@@ -79,7 +86,7 @@ export function publisherController(deps: PublisherDeps): Controller<TranscodeJo
     const toSend: PlannedMessage[] = [];
     for (const p of planned) {
       if (p.key === undefined && p.taskUuid) {
-        const last = lastProgress.get(p.taskUuid);
+        const last = progressOf.get(key)?.get(p.taskUuid);
         const progress = (p.message.data as { activity?: { progress?: number } }).activity?.progress;
         if (last && last.progress === progress) continue;
         if (last && now - last.at < config.progressIntervalMs) {
@@ -105,7 +112,10 @@ export function publisherController(deps: PublisherDeps): Controller<TranscodeJo
           if (!entry) sentKeys.set(key, (entry = { uid: job.metadata.uid, keys: new Set() }));
           entry.keys.add(p.key);
         } else if (p.taskUuid) {
-          lastProgress.set(p.taskUuid, { at: now, progress: (p.message.data as { activity?: { progress?: number } }).activity?.progress });
+          lastProgress().set(p.taskUuid, {
+            at: now,
+            progress: (p.message.data as { activity?: { progress?: number } }).activity?.progress,
+          });
         }
       }
     } catch (err) {
@@ -123,7 +133,7 @@ export function publisherController(deps: PublisherDeps): Controller<TranscodeJo
     }
     if (sendError) throw sendError;
     log.info({ job: key, job_id: job.spec.jobId, sent: toSend.map((p) => p.message.type) }, 'published client messages');
-    if (sent.includes(JOB_END_KEY)) for (const t of job.status?.tasks ?? []) lastProgress.delete(t.uuid);
+    if (sent.includes(JOB_END_KEY)) progressOf.delete(key);
     return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
   }
 

@@ -93,11 +93,14 @@ export class Activities {
     const token = swf.taskToken!;
     const log = { job: job.metadata.name, task: t.uuid, activityId: swf.activityId };
     const close = (): TaskSwf => {
+      // Every way an attempt ends forgets its heartbeat throttle (not only success): no per-task state outlives the task.
+      this.heartbeats.delete(swf.activityId);
       const { taskToken: _drop, ...rest } = swf;
       return { ...rest, closed: true };
     };
     // A new attempt is needed: close this one as failed and let the decider schedule `<uuid>.<n>`.
     const reschedule = (): TaskSwf => {
+      this.heartbeats.delete(swf.activityId);
       const attempt = (swf.attempt ?? 0) + 1;
       return { activityId: activityIdFor(t.uuid, attempt), attempt, round: roundOf(t), scheduled: false };
     };
@@ -108,7 +111,6 @@ export class Activities {
             c.send(new RespondActivityTaskCompletedCommand({ taskToken: token, result: activityResult(t) })),
           ),
         );
-        this.heartbeats.delete(swf.activityId);
         this.api.log.info(log, 'SWF activity completed');
         return close();
       case TaskState.ERRORED:

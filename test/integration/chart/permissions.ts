@@ -26,7 +26,8 @@ export function needs(component: Component, leaseName: string): Access[] {
         ...each(['get', 'list', 'watch', 'update', 'patch'], CT('transcodeclients')),
         ...each(['get', 'update', 'patch'], CT('transcodeclients'), { subresource: 'status' }),
         ...each(['update'], CT('transcodeclients'), { subresource: 'finalizers' }),
-        ...each(['get', 'list', 'watch', 'create', 'update', 'patch'], CT('transcodejobs')),
+        // delete: finished jobs after their TTL (operator/retention/).
+        ...each(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'], CT('transcodejobs')),
         ...each(['get', 'update', 'patch'], CT('transcodejobs'), { subresource: 'status' }),
         ...each(['update'], CT('transcodejobs'), { subresource: 'finalizers' }),
         ...each(['get', 'list', 'watch'], CT('transcoderunners')),
@@ -51,7 +52,7 @@ export function needs(component: Component, leaseName: string): Access[] {
 export function forbidden(component: Component, leaseName: string): Access[] {
   const everyoneDenied: Access[] = [
     ...each(['create', 'delete'], CT('transcodeclients')),
-    ...each(['delete', 'deletecollection'], CT('transcodejobs')),
+    ...each(['deletecollection'], CT('transcodejobs')),
     ...each(['update', 'patch'], 'secrets'),
     ...each(['get', 'create', 'delete'], 'pods'),
     ...each(['get', 'list'], 'configmaps'),
@@ -79,6 +80,7 @@ export function forbidden(component: Component, leaseName: string): Access[] {
     case 'api-server':
       return [
         ...everyoneDenied,
+        ...each(['delete'], CT('transcodejobs')),
         ...each(['update', 'patch'], CT('transcodeclients')),
         ...each(['update', 'patch'], CT('transcodeclients'), { subresource: 'status' }),
         ...each(['update'], CT('transcodejobs'), { subresource: 'finalizers' }),
@@ -91,7 +93,7 @@ export function forbidden(component: Component, leaseName: string): Access[] {
       return [
         ...everyoneDenied,
         ...each(['get', 'list', 'watch', 'create', 'delete'], 'secrets'),
-        ...each(['get', 'list', 'watch', 'update', 'patch'], CT('transcodejobs')),
+        ...each(['get', 'list', 'watch', 'update', 'patch', 'delete'], CT('transcodejobs')),
         ...each(['patch'], CT('transcodejobs'), { subresource: 'status' }),
         ...each(['get', 'list', 'create'], CT('transcoderunners')),
         ...each(['get', 'list'], CT('transcodeclients')),

@@ -92,6 +92,8 @@ test.each([
   ['CT_TASK_MAX_TIMEOUTS', '1.5'],
   ['CT_ENCODING_POLICY', 'fast'],
   ['CT_NO_RUNNER_TIMEOUT_SECONDS', '0'],
+  ['CT_JOB_TTL_SECONDS', '-1'],
+  ['CT_JOB_RECORD_SETTLE_SECONDS', 'soon'],
 ])('operator: bad %s=%s is a ConfigError naming it', (variable, value) => {
   const err = configError(() => operatorConfig({ [variable]: value }));
   expect(err.variable).toBe(variable);
