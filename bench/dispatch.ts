@@ -2,9 +2,10 @@
 // with the per-hop medians from each job's status.timing. A fresh environment (etcd, kube-apiserver,
 // moto), the real operator and api-server as processes, one TranscodeClient, and a runner played in
 // this process that asks for jobs the moment its socket says `available-jobs` and accepts every task
-// (so the runner's own reaction is not what is measured). Jobs are sent one at a time, `--interval-ms`
-// apart (they overlap when a dispatch takes longer than that).
-//   node dist/bench/dispatch.js [--jobs 100] [--interval-ms 250] [--outputs 1] [--swf true]
+// (so the runner's own reaction is not what is measured). Jobs are sent one at a time: by default the
+// next once the previous one's tasks are accepted (closed loop: latency, not queueing); with
+// `--interval-ms N` every N ms whatever happens (open loop: they overlap when a dispatch takes longer).
+//   node dist/bench/dispatch.js [--jobs 100] [--interval-ms 0] [--outputs 1] [--swf true]
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,14 +22,14 @@ import { s3Config } from '../lib/aws/config.js';
 import { SOCKET } from '../lib/peertube/routes.js';
 import { ALL_JOB_TYPES } from '../lib/peertube/job-types.js';
 import type { TranscodeClientStatus } from '../lib/schema/transcode-client.js';
-import type { JobTiming, TranscodeJob } from '../lib/schema/transcode-job.js';
+import type { TranscodeJob } from '../lib/schema/transcode-job.js';
 import { ProtocolClient } from '../runner/protocol-client.js';
 import { CtClient } from '../sdk/index.js';
 
 const { values } = parseArgs({
   options: {
     jobs: { type: 'string', default: '100' },
-    'interval-ms': { type: 'string', default: '250' },
+    'interval-ms': { type: 'string', default: '0' },
     outputs: { type: 'string', default: '1' },
     swf: { type: 'string', default: 'true' },
   },
@@ -177,7 +178,13 @@ async function main(): Promise<void> {
       const jobId = `d-${i}`;
       sent.set(jobId, Date.now());
       await ct.startJob(description(i), jobId);
-      await new Promise((r) => setTimeout(r, intervalMs));
+      if (intervalMs > 0) await new Promise((r) => setTimeout(r, intervalMs));
+      else {
+        // Closed loop: the next job once this one's tasks are accepted (latency, not a queue, is measured).
+        const want = (i + 1) * nOutputs;
+        await waitFor(`job ${jobId} accepted`, async () => (accepted.size >= want ? true : undefined), 120_000, 5);
+        await new Promise((r) => setTimeout(r, 50));
+      }
     }
     await waitFor('every task accepted', async () => (accepted.size >= nJobs * nOutputs ? true : undefined), 10 * 60_000, 100);
 
@@ -199,7 +206,8 @@ async function main(): Promise<void> {
       const first = Math.min(...(job.status?.tasks ?? []).map((t) => accepted.get(t.uuid) ?? Infinity));
       if (!Number.isFinite(first)) continue;
       total.push(first - t0);
-      const t: JobTiming = job.status?.timing ?? {};
+      // Read loosely: the same file also measures a build from before status.timing existed (side by side).
+      const t = (job.status as { timing?: Record<string, string> } | undefined)?.timing ?? {};
       const add = (name: string, v: number | undefined) => v !== undefined && hops[name]!.push(v);
       add('sent → received', ms(t0, t.received));
       add('received → admitted', ms(t.received, t.admitted));
