@@ -30,6 +30,17 @@ export function mergeFacts(pending: SwfFacts | undefined, fresh: SwfFacts): SwfF
   };
 }
 
+/** Did these facts schedule an activity whose task a runner has already taken (so it can start now)? */
+export function scheduledTaken(stored: TranscodeJobStatus | undefined, facts: SwfFacts): boolean {
+  return (stored?.tasks ?? []).some(
+    (t) =>
+      !t.swf?.scheduled &&
+      !!facts.tasks.get(t.uuid)?.scheduled &&
+      t.state !== TaskState.PENDING &&
+      t.state !== TaskState.WAITING_FOR_PARENT_JOB,
+  );
+}
+
 export interface ActiveInputs {
   job: TranscodeJob;
   facts: SwfFacts;

@@ -42,7 +42,7 @@ import { stallMsFromEnv } from './settings.js';
 import { decideAdmission } from './admission.js';
 import { preCheckOutputs } from './pre-checks.js';
 import { applyStart, cancelBeforeStart, markQueued, receivedAt, type StartOutcome } from './pending.js';
-import { activeMutation, mustWriteNow, mergeFacts, nextRequeue } from './active.js';
+import { activeMutation, mustWriteNow, mergeFacts, nextRequeue, scheduledTaken } from './active.js';
 import { stableJson } from '../runtime/status.js';
 
 export interface JobControllerOptions {
@@ -276,6 +276,13 @@ export class JobController implements Controller<TranscodeJob> {
       applySwfFacts(job.status, pending);
     }
     let facts = mergeFacts(pending, await this.syncSwf(job, terminal, log));
+    // Activities scheduled just now for tasks a runner took meanwhile: start them in this reconcile
+    // too, so `scheduled` and the task token are one write, not two.
+    if (!terminal && scheduledTaken(job.status, facts)) {
+      const next = structuredClone(job);
+      applySwfFacts((next.status ??= {}), facts);
+      facts = mergeFacts(facts, await this.syncSwf(next, terminal, log));
+    }
     const finalized = terminal ? new Map<number, Finalized>() : await this.finalizeReady(job, stored, log);
 
     const nowMs = this.now();

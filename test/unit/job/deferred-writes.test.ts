@@ -1,6 +1,6 @@
 // Which status changes the job reconciler writes at once and which ride along with the next write
 // (operator/job/active.ts mustWriteNow), and the first-accept timestamp.
-import { mustWriteNow, noteFirstAccept } from '../../../operator/job/active.js';
+import { mustWriteNow, noteFirstAccept, scheduledTaken } from '../../../operator/job/active.js';
 import { TaskState, type TaskStatus, type TranscodeJobStatus } from '../../../lib/schema/transcode-job.js';
 
 const now = '2026-01-01T00:00:00.000Z';
@@ -76,4 +76,14 @@ test('timing.firstAccepted: the earliest accept, set once', () => {
   const none = stored();
   noteFirstAccept(none);
   expect(none.timing!.firstAccepted).toBeUndefined();
+});
+
+test('an activity scheduled for a task a runner already took is started in the same reconcile', () => {
+  const s = stored();
+  s.tasks![0]!.swf = { activityId: 'a' }; // PROCESSING, not scheduled yet
+  s.tasks![1]!.swf = { activityId: 'b' }; // PENDING
+  const facts = (uuids: string[]) => ({ tasks: new Map(uuids.map((u) => [u, { activityId: u, scheduled: true }])) });
+  expect(scheduledTaken(s, facts(['a', 'b']))).toBe(true);
+  expect(scheduledTaken(s, facts(['b']))).toBe(false); // still waiting for a runner: nothing to start
+  expect(scheduledTaken(stored(), facts(['a']))).toBe(false); // scheduled before: started as usual
 });
