@@ -53,7 +53,7 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   const server = createServer(app);
   // Results stream in as long as their upload (or, for our runner, their encoding) lasts: no 5 min cap.
   server.requestTimeout = 0;
-  const sockets = new RunnerSockets(server, auth, log);
+  const sockets = new RunnerSockets(server, auth, log, () => store.pendingTasks());
   store.onTaskPending(() => sockets.availableJobs());
   taskStateGauge(() => {
     const counts = new Map<number, number>();

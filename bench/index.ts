@@ -10,6 +10,7 @@ export const BENCHMARKS = {
   'api-sockets': 'api-server RSS per 1,000 connected runner sockets',
   'api-upload': 'upload throughput through the api-server vs a direct S3 upload',
   'clients-ready': 'time for N TranscodeClients to become Ready; operator RSS with M clients',
+  dispatch: 'START_JOB on SQS → task accepted by a runner p50/p99 over 100 jobs, per-hop medians from status.timing',
   'jobs-lifecycle': 'operator writes per job, planning rate with a queue, operator RSS with many jobs (writes|planning|rss)',
   retention: 'operator + api-server RSS with N live jobs; etcd size and RSS while jobs go through with a short TTL (P4)',
   'sqs-ingest': 'START_JOB → TranscodeJob latency p50/p99 and burst ingest rate over many clients',

@@ -17,7 +17,7 @@ import { SWFClient } from '@aws-sdk/client-swf';
 import { startEnvironment, envVars, type Environment } from '../test/env/environment.js';
 import { spawnManaged, freePort, waitFor } from '../test/env/process.js';
 import { REPO_ROOT } from '../test/env/paths.js';
-import { GROUP, VERSION, LABEL_CLIENT } from '../lib/kube/resources.js';
+import { GROUP, VERSION, LABEL_CLIENT, LABEL_JOB_ID } from '../lib/kube/resources.js';
 import { s3Config, clientConfig } from '../lib/aws/config.js';
 import { createLogger } from '../lib/log.js';
 import { updateStatus } from '../lib/kube/status.js';
@@ -117,7 +117,8 @@ function jobBody(name: string, k: number): Record<string, unknown> {
   return {
     apiVersion: `${GROUP}/${VERSION}`,
     kind: 'TranscodeJob',
-    metadata: { name, labels: { [LABEL_CLIENT]: 'c1' } },
+    // Labelled as the SQS listener labels its jobs (lib/ct/naming.ts): no label patch by the operator.
+    metadata: { name, labels: { [LABEL_CLIENT]: 'c1', [LABEL_JOB_ID]: name } },
     spec: {
       clientRef: { name: 'c1' },
       jobId: name,

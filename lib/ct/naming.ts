@@ -3,7 +3,7 @@
 // second one. job_id allows [A-Za-z0-9._-] (case-sensitive), object names do not, so a hash of
 // the exact job_id keeps distinct ids distinct.
 import { dnsSlug, shortHash } from '../names.js';
-import { API_VERSION, KINDS, LABEL_CLIENT, LABEL_JOB_ID } from '../kube/resources.js';
+import { API_VERSION, GROUP, KINDS, LABEL_CLIENT, LABEL_JOB_ID } from '../kube/resources.js';
 import type { TranscodeJob } from '../schema/transcode-job.js';
 
 export function jobName(clientName: string, jobId: string): string {
@@ -18,6 +18,12 @@ export function jobIdLabel(jobId: string): string {
   return jobId.length <= 63 ? jobId.replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, 'x') : shortHash(jobId, 63);
 }
 
+/**
+ * When the command was received (ISO, ms): the first hop of the dispatch timing. A create cannot set
+ * status, so it travels as an annotation and the operator copies it to status.timing.received.
+ */
+export const ANNOTATION_RECEIVED_AT = `${GROUP}/received-at`;
+
 /** The TranscodeJob a CT job of `clientName` becomes (SQS START_JOB or the video API): deterministic name and labels. */
 export function transcodeJobBody(o: {
   namespace: string;
@@ -26,6 +32,8 @@ export function transcodeJobBody(o: {
   job: TranscodeJob['spec']['job'];
   source: 'sqs' | 'api';
   annotations?: Record<string, string>;
+  /** Default: now. */
+  receivedAt?: Date;
 }): TranscodeJob {
   return {
     apiVersion: API_VERSION,
@@ -34,7 +42,7 @@ export function transcodeJobBody(o: {
       name: jobName(o.clientName, o.jobId),
       namespace: o.namespace,
       labels: { [LABEL_CLIENT]: o.clientName, [LABEL_JOB_ID]: jobIdLabel(o.jobId) },
-      ...(o.annotations ? { annotations: o.annotations } : {}),
+      annotations: { [ANNOTATION_RECEIVED_AT]: (o.receivedAt ?? new Date()).toISOString(), ...o.annotations },
     },
     spec: { clientRef: { name: o.clientName }, jobId: o.jobId, job: o.job, source: o.source },
   };

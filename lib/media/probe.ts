@@ -1,4 +1,4 @@
-// Input probing straight from S3: HeadObject (existence, size), then ffprobe (fluent-ffmpeg) on a
+// Input probing straight from S3: HeadObject (existence, size) beside ffprobe (fluent-ffmpeg) on a
 // short-lived presigned GET URL, so ffprobe reads only the bytes it needs — never a full download.
 // Failures carry CT's reason codes (docs/ct-protocol.md).
 import { HeadObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -115,24 +115,31 @@ export async function probeObject(
   opts: { presignSeconds?: number; timeoutMs?: number } = {},
 ): Promise<ProbeInfo> {
   const what = `s3://${bucket}/${key}`;
-  let size: number | undefined;
-  try {
-    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    size = head.ContentLength;
-  } catch (err) {
-    if (isS3NotFound(err)) throw new ProbeError('S3_OPS_FAILED', `input ${what} does not exist`);
-    throw new ProbeError('S3_OPS_FAILED', `cannot read ${what}: ${(err as Error).message}`);
-  }
+  // HeadObject (existence, size) and ffprobe run side by side: the probe's latency is one of them,
+  // not their sum (it is on the critical path of every job's dispatch). A missing object fails
+  // both; the HeadObject's answer names the cause.
+  const head = s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
+    (h) => ({ ok: true as const, size: h.ContentLength }),
+    (err: unknown) => ({ ok: false as const, err }),
+  );
   const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: opts.presignSeconds ?? 600 });
-  let data: FfprobeData;
-  try {
-    data = await ffprobe(url, opts.timeoutMs);
-  } catch (err) {
-    const msg = (err as Error).message
+  const probed = ffprobe(url, opts.timeoutMs).then(
+    (data) => ({ ok: true as const, data }),
+    (err: unknown) => ({ ok: false as const, err: err as Error }),
+  );
+  const [h, p] = await Promise.all([head, probed]);
+  if (!h.ok) {
+    if (isS3NotFound(h.err)) throw new ProbeError('S3_OPS_FAILED', `input ${what} does not exist`);
+    throw new ProbeError('S3_OPS_FAILED', `cannot read ${what}: ${(h.err as Error).message}`);
+  }
+  const size = h.size;
+  if (!p.ok) {
+    const msg = p.err.message
       .split(url)
       .join(what)
       .replace(/https?:\/\/\S+/g, what);
     throw new ProbeError('GET_VIDEO_INFO_FAILED', `ffprobe cannot read ${what}: ${msg.trim().slice(0, 2000)}`);
   }
+  const data = p.data;
   return toProbeInfo(data, size);
 }

@@ -176,6 +176,19 @@ export const TranscodeJobSpec = Type.Object({
   source: Type.Optional(StringEnum(['sqs', 'api', 'kubectl'], { description: 'Who created the job.' })),
 });
 
+/** When each hop of the dispatch happened (ISO times, ms): set once each, so the breakdown of START_JOB → accepted comes from the product. */
+export const JobTiming = Type.Object(
+  {
+    received: Type.Optional(Type.String({ description: 'The SQS listener (or the video API) built the job from the command.' })),
+    admitted: Type.Optional(Type.String({ description: 'The operator admitted the job and started it.' })),
+    workflowStarted: Type.Optional(Type.String({ description: 'The SWF execution was started (in parallel with the probe).' })),
+    probed: Type.Optional(Type.String({ description: 'The input probe returned.' })),
+    planned: Type.Optional(Type.String({ description: 'The tasks were planned and written (visible to runners).' })),
+    firstAccepted: Type.Optional(Type.String({ description: 'A runner accepted the first task.' })),
+  },
+  { description: 'Dispatch hop timestamps (docs/dispatch.md).' },
+);
+
 export const TranscodeJobStatus = Type.Object({
   observedGeneration: Type.Optional(Type.Integer()),
   phase: Type.Optional(StringEnum([...JOB_PHASES])),
@@ -192,6 +205,7 @@ export const TranscodeJobStatus = Type.Object({
   published: Type.Optional(Type.Array(Type.String(), { description: 'Keys of the client messages already sent (dedup across restarts).' })),
   startedAt: Type.Optional(Type.String()),
   completedAt: Type.Optional(Type.String()),
+  timing: Type.Optional(JobTiming),
 });
 
 export const TranscodeJob = CustomResource(TranscodeJobSpec, TranscodeJobStatus);
@@ -202,4 +216,5 @@ export type OutputStatus = Static<typeof OutputStatus>;
 export type ProbeInfo = Static<typeof ProbeInfo>;
 export type TranscodeJobSpec = Static<typeof TranscodeJobSpec>;
 export type TranscodeJobStatus = Static<typeof TranscodeJobStatus>;
+export type JobTiming = Static<typeof JobTiming>;
 export type TranscodeJob = Static<typeof TranscodeJob>;

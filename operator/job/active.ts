@@ -30,6 +30,17 @@ export function mergeFacts(pending: SwfFacts | undefined, fresh: SwfFacts): SwfF
   };
 }
 
+/** Did these facts schedule an activity whose task a runner has already taken (so it can start now)? */
+export function scheduledTaken(stored: TranscodeJobStatus | undefined, facts: SwfFacts): boolean {
+  return (stored?.tasks ?? []).some(
+    (t) =>
+      !t.swf?.scheduled &&
+      !!facts.tasks.get(t.uuid)?.scheduled &&
+      t.state !== TaskState.PENDING &&
+      t.state !== TaskState.WAITING_FOR_PARENT_JOB,
+  );
+}
+
 export interface ActiveInputs {
   job: TranscodeJob;
   facts: SwfFacts;
@@ -57,13 +68,48 @@ export function activeMutation(i: ActiveInputs): (s: TranscodeJobStatus) => void
       Object.assign(out, f satisfies Partial<OutputStatus>);
     }
     s.progress = jobProgress(s);
+    noteFirstAccept(s);
     finishIfDone(i.job, s, nowIso);
   };
 }
 
-/** A change of `progress` alone, which may wait for the next coalesced write. */
-export function isProgressOnly(stored: TranscodeJobStatus, next: TranscodeJobStatus): boolean {
-  return stableJson({ ...next, progress: 0 }) === stableJson({ ...stored, progress: 0 }) && next.progress !== stored.progress;
+/** timing.firstAccepted: the earliest accept the operator has seen (set once). */
+export function noteFirstAccept(s: TranscodeJobStatus): void {
+  if (s.timing?.firstAccepted) return;
+  const first = (s.tasks ?? [])
+    .map((t) => t.startedAt)
+    .filter((at): at is string => !!at)
+    .sort()[0];
+  if (first) s.timing = { ...s.timing, firstAccepted: first };
+}
+
+/**
+ * The part of a status that must reach the CR at once. The rest can wait for the next write (it is
+ * carried by it, kept in memory until then) because it is either derived again on every reconcile
+ * (job progress, an output going Running, timing.firstAccepted) or SWF reality a restart finds again
+ * (an activity closed: closing it again is a no-op). A new task token is durable (SWF never hands it
+ * out twice), and so is `scheduled` (what runners and operators wait for).
+ */
+function durablePart(s: TranscodeJobStatus): unknown {
+  const { progress: _p, timing, tasks, outputs, ...rest } = s;
+  const { firstAccepted: _f, ...keptTiming } = timing ?? {};
+  return {
+    ...rest,
+    timing: keptTiming,
+    tasks: (tasks ?? []).map(({ swf, ...t }) => {
+      if (!swf) return t;
+      const { closed: _c, taskToken: _t, ...id } = swf;
+      return { ...t, swf: id };
+    }),
+    outputs: (outputs ?? []).map((o) => (o.status === 'Running' ? { ...o, status: 'Pending' } : o)),
+  };
+}
+
+/** Does `next` hold a change that must be written now (see durablePart), or can it wait? */
+export function mustWriteNow(stored: TranscodeJobStatus, next: TranscodeJobStatus): boolean {
+  if (stableJson(durablePart(stored)) !== stableJson(durablePart(next))) return true;
+  const tokens = new Set((stored.tasks ?? []).map((t) => t.swf?.taskToken));
+  return (next.tasks ?? []).some((t) => t.swf?.taskToken !== undefined && !t.swf.closed && !tokens.has(t.swf.taskToken));
 }
 
 export interface RequeueInputs {

@@ -6,15 +6,17 @@
 //   Running  → SWF kept in line with the stored CR (recorder facts), cancellation, stall watchdog,
 //              output outcomes and finalization (sizes, ffprobe, HLS master), job outcome → terminal.
 // Level-based and idempotent: everything is derived from the CR and SWF, so a restart resumes.
-// Writes are coalesced: at most one status write per reconcile, none when nothing changed, and
-// progress-only changes at most every `progressWriteMs`.
+// Writes are coalesced: at most one status write per reconcile, none when nothing changed, and none
+// for changes that can wait (progress, SWF facts a restart finds again: active.ts mustWriteNow);
+// those ride along with the next needed write. Per job: start (Running with its tasks), one per
+// task token (SWF on), one per finished output, the end folded with the SWF close (docs/dispatch.md).
 import { randomUUID } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '../../lib/log.js';
 import { errorInfo } from '../../lib/log.js';
 import { LABEL_CLIENT } from '../../lib/kube/resources.js';
-import type { TranscodeJob, TranscodeJobStatus } from '../../lib/schema/transcode-job.js';
+import type { JobTiming, TranscodeJob, TranscodeJobStatus } from '../../lib/schema/transcode-job.js';
 import type { TranscodeClient } from '../../lib/schema/transcode-client.js';
 import { probeObject, checkInput, displayFrame, ProbeError } from '../../lib/media/probe.js';
 import { admissionProblem } from '../../lib/jobs/status-limits.js';
@@ -39,8 +41,9 @@ import { expirePending, isPastDeadline, sweepLimitsFromEnv, type SweepLimits } f
 import { stallMsFromEnv } from './settings.js';
 import { decideAdmission } from './admission.js';
 import { preCheckOutputs } from './pre-checks.js';
-import { applyStart, cancelBeforeStart, markQueued, type StartOutcome } from './pending.js';
-import { activeMutation, isProgressOnly, mergeFacts, nextRequeue } from './active.js';
+import { applyStart, cancelBeforeStart, markQueued, receivedAt, type StartOutcome } from './pending.js';
+import { activeMutation, mustWriteNow, mergeFacts, nextRequeue, scheduledTaken } from './active.js';
+import { stableJson } from '../runtime/status.js';
 
 export interface JobControllerOptions {
   kc: KubeConfig;
@@ -52,7 +55,10 @@ export interface JobControllerOptions {
   recorder?: SwfRecorder;
   /** Stall watchdog threshold (CT_STALL_SECONDS, default 180 s: 3× the official runner's 60 s update interval). */
   stallMs?: number;
-  /** Minimum interval between progress-only status writes of one job. */
+  /**
+   * Changes that can wait (job progress, SWF facts a restart finds again: active.ts mustWriteNow) are
+   * written on their own at most this often; undefined (default): only with the next needed write.
+   */
   progressWriteMs?: number;
   concurrency?: number;
   /** Last-resort limits (job deadline, stall timeouts per task); default from the environment. */
@@ -74,7 +80,7 @@ export class JobController implements Controller<TranscodeJob> {
   readonly watches;
   private readonly writer: JobWriter;
   private readonly stallMs: number;
-  private readonly progressWriteMs: number;
+  private readonly progressWriteMs: number | undefined;
   private readonly sweep: SweepLimits;
   private readonly now: () => number;
   /** Jobs admitted by this process whose Running status the cache has not shown yet (admission race guard). */
@@ -85,7 +91,7 @@ export class JobController implements Controller<TranscodeJob> {
 
   constructor(private readonly o: JobControllerOptions) {
     this.stallMs = o.stallMs ?? stallMsFromEnv();
-    this.progressWriteMs = o.progressWriteMs ?? 3000;
+    this.progressWriteMs = o.progressWriteMs;
     this.sweep = o.sweep ?? sweepLimitsFromEnv();
     this.now = o.now ?? Date.now;
     this.writer = new JobWriter({ kc: o.kc, log: o.log, events: o.events, now: this.now });
@@ -109,6 +115,10 @@ export class JobController implements Controller<TranscodeJob> {
       },
       ...(this.availability ? [this.availability.watch(this.o.jobs)] : []),
     ];
+  }
+
+  private isoNow(): string {
+    return new Date(this.now()).toISOString();
   }
 
   private queuedPeersOf(job: TranscodeJob): ObjectKey[] {
@@ -178,8 +188,12 @@ export class JobController implements Controller<TranscodeJob> {
 
   /** I/O of a start (SWF execution, input probe, output pre-checks), then the plan, in one write. */
   private async start(key: ObjectKey, job: TranscodeJob, client: TranscodeClient, access: JobAccess, log: Logger): Promise<void> {
-    const workflow = this.o.recorder ? await this.o.recorder.ensureWorkflow(job) : undefined;
-    const { probe, failure } = await this.probeInput(job, access);
+    const timing: JobTiming = { ...receivedAt(job), admitted: this.isoNow() };
+    // The SWF start and the probe are independent: in parallel, off each other's critical path.
+    const [workflow, { probe, failure }] = await Promise.all([
+      this.o.recorder?.ensureWorkflow(job).then((w) => ((timing.workflowStarted = this.isoNow()), w)),
+      this.probeInput(job, access).then((r) => ((timing.probed = this.isoNow()), r)),
+    ]);
     for (const [index, r] of access.outputs) {
       log.warn({ output: index, reason: r.reason, details: r.details }, 'output refused: bucket access');
     }
@@ -201,7 +215,8 @@ export class JobController implements Controller<TranscodeJob> {
           })
         : undefined;
     if (plan) this.availability?.choosePlannedTypes(job, plan, nowIso);
-    const outcome: StartOutcome = { nowIso, workflow, probe, failure, plan };
+    if (plan) timing.planned = this.isoNow();
+    const outcome: StartOutcome = { nowIso, workflow, probe, failure, plan, timing };
     await this.writer.write(key, job, (s) => applyStart(job, s, outcome));
     jobsPlanned.inc();
     this.reportStart(job, outcome, log);
@@ -260,27 +275,36 @@ export class JobController implements Controller<TranscodeJob> {
       job.status = job.status ?? {};
       applySwfFacts(job.status, pending);
     }
-    const facts = mergeFacts(pending, await this.syncSwf(job, terminal, log));
+    let facts = mergeFacts(pending, await this.syncSwf(job, terminal, log));
+    // Activities scheduled just now for tasks a runner took meanwhile: start them in this reconcile
+    // too, so `scheduled` and the task token are one write, not two.
+    if (!terminal && scheduledTaken(job.status, facts)) {
+      const next = structuredClone(job);
+      applySwfFacts((next.status ??= {}), facts);
+      facts = mergeFacts(facts, await this.syncSwf(next, terminal, log));
+    }
     const finalized = terminal ? new Map<number, Finalized>() : await this.finalizeReady(job, stored, log);
 
     const nowMs = this.now();
-    const mutate = activeMutation({
-      job,
-      facts,
-      finalized,
-      nowMs,
-      stallMs: this.stallMs,
-      sweep: this.sweep,
-      availability: this.availability,
-    });
-    // Coalescing: a change of `progress` alone waits until progressWriteMs after our last write.
-    const preview = structuredClone(stored);
-    mutate(preview);
-    markCompleted(job, stored, preview);
+    const mutation = (f: SwfFacts) =>
+      activeMutation({ job, facts: f, finalized, nowMs, stallMs: this.stallMs, sweep: this.sweep, availability: this.availability });
+    let mutate = mutation(facts);
+    let preview = this.previewOf(job, stored, mutate);
+    // The job ends now: close its SWF execution before the write, so the end and the closed execution
+    // are one write instead of two (and a decision task is waiting: the last activity just closed).
+    if (this.o.recorder && !terminal && isJobTerminal(preview) && !preview.workflow?.closed) {
+      facts = mergeFacts(facts, await this.syncSwf({ ...job, status: preview }, true, log));
+      mutate = mutation(facts);
+      preview = this.previewOf(job, stored, mutate);
+    }
     const sinceWrite = nowMs - this.writer.lastWriteOf(key);
     let base: number | undefined = facts.retryMs;
-    if (isProgressOnly(stored, preview) && sinceWrite < this.progressWriteMs) {
-      base = Math.min(base ?? Infinity, this.progressWriteMs - sinceWrite);
+    const due = this.progressWriteMs !== undefined && sinceWrite >= this.progressWriteMs && stableJson(preview) !== stableJson(stored);
+    if (!mustWriteNow(stored, preview) && !due) {
+      // Nothing that must be stored now: what changed rides along with the next write.
+      if (facts.workflow || facts.tasks.size) this.unwritten.set(key, facts);
+      if (this.progressWriteMs !== undefined && stableJson(preview) !== stableJson(stored))
+        base = Math.min(base ?? Infinity, this.progressWriteMs - sinceWrite);
     } else {
       try {
         await this.writer.write(key, job, mutate);
@@ -306,6 +330,13 @@ export class JobController implements Controller<TranscodeJob> {
       swfPollBackoffMs: this.o.recorder?.cfg.pollBackoffMs,
     });
     return requeue !== undefined ? { requeueAfterMs: requeue } : undefined;
+  }
+
+  private previewOf(job: TranscodeJob, stored: TranscodeJobStatus, mutate: (s: TranscodeJobStatus) => void): TranscodeJobStatus {
+    const preview = structuredClone(stored);
+    mutate(preview);
+    markCompleted(job, stored, preview);
+    return preview;
   }
 
   private async syncSwf(job: TranscodeJob, terminal: boolean, log: Logger): Promise<SwfFacts> {

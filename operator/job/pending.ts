@@ -1,10 +1,11 @@
 // Status mutations of a Pending job, without I/O: canceled before start, queued (not admitted),
 // started (planned → Running, or Failed with CT's reason). The reconciler applies them in its
 // single status write; that write also sets Completed on a terminal transition (completion.ts).
-import type { TranscodeJob, TranscodeJobStatus, OutputStatus } from '../../lib/schema/transcode-job.js';
+import type { TranscodeJob, TranscodeJobStatus, OutputStatus, JobTiming } from '../../lib/schema/transcode-job.js';
 import { AdmittedReason, JobCondition } from '../../lib/schema/job-conditions.js';
 import { setCondition } from '../runtime/conditions.js';
 import { finishIfDone } from './lifecycle.js';
+import { ANNOTATION_RECEIVED_AT } from '../../lib/ct/naming.js';
 import type { Plan } from './plan.js';
 
 function isPending(s: TranscodeJobStatus): boolean {
@@ -45,6 +46,14 @@ export interface StartOutcome {
   /** Why the input was rejected (too large, not readable, not media); undefined when planned. */
   failure: { reason: string; message: string } | undefined;
   plan: Plan | undefined;
+  /** Hops of this start (received, admitted, workflowStarted, probed, planned). */
+  timing?: JobTiming;
+}
+
+/** The listener's receive time (annotation), when it is a valid time. */
+export function receivedAt(job: TranscodeJob): Pick<JobTiming, 'received'> {
+  const at = Date.parse(job.metadata.annotations?.[ANNOTATION_RECEIVED_AT] ?? '');
+  return Number.isFinite(at) ? { received: new Date(at).toISOString() } : {};
 }
 
 export function applyStart(job: TranscodeJob, s: TranscodeJobStatus, o: StartOutcome): void {
@@ -59,6 +68,7 @@ export function applyStart(job: TranscodeJob, s: TranscodeJobStatus, o: StartOut
     job.metadata.generation,
   );
   if (o.probe) s.probe = o.probe;
+  if (o.timing) s.timing = { ...o.timing, ...s.timing };
   if (o.failure || !o.plan) {
     const reason = o.failure?.reason ?? 'GET_VIDEO_INFO_FAILED';
     const message = o.failure?.message ?? 'probe failed';
