@@ -118,10 +118,11 @@ async function direct(c: CaseName, clip: string, dir: string): Promise<number> {
   if (c === 'video') {
     const enc = resolveVideoEncoding({ output_type: 'VIDEO', output_bucket: 'x', output_file: 'out.mp4', preset: '720p-generic' }, FRAME);
     if (!enc.ok) throw new Error(enc.details);
-    await ctVideoProcessor.process(ctx('bench-video', 'ct-video-transcoding'), {
+    const result = await ctVideoProcessor.process(ctx('bench-video', 'ct-video-transcoding'), {
       input: { videoFileUrl: '/in', hasAudio: true, media },
       output: { encoding: enc.value, fileName: 'out.mp4' },
     });
+    for (const f of result.files) await f.ready; // returned while ffmpeg writes (its upload streams)
   } else {
     for (const res of LADDER) {
       const result = await hlsProcessor.process(ctx(`bench-hls-${res}`, 'vod-hls-transcoding'), {
