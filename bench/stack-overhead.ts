@@ -146,9 +146,9 @@ function runnerPhases(logFile: string, uuids: string[]): Phases {
   const at: Record<string, Record<string, number>> = {};
   for (const line of readFileSync(logFile, 'utf8').split('\n')) {
     if (!line.includes('"jobUuid"')) continue;
-    const l = JSON.parse(line) as { jobUuid?: string; msg?: string; time?: number };
+    const l = JSON.parse(line) as { jobUuid?: string; msg?: string; time?: string };
     if (!l.jobUuid || !uuids.includes(l.jobUuid) || l.time === undefined || !l.msg) continue;
-    (at[l.jobUuid] ??= {})[l.msg] ??= l.time;
+    (at[l.jobUuid] ??= {})[l.msg] ??= Date.parse(l.time);
   }
   const sum = (from: string, to: string) => uuids.reduce((t, u) => t + ((at[u]?.[to] ?? NaN) - (at[u]?.[from] ?? NaN)), 0);
   return {
