@@ -313,7 +313,9 @@ async function main(): Promise<void> {
         const rp = (k: string) => s(b.phases[`  runner: ${k}`]!);
         console.log(
           `[${name}] round ${round}: plain ${s(p)}, (a) ${s(a)}, (b) stack ${s(b.ms)} → b/plain ${(b.ms / p).toFixed(3)}, a/plain ${(a / p).toFixed(3)}` +
-            ` (runner: open ${rp('job start→ffmpeg start')}, ffmpeg ${rp('ffmpeg start→ffmpeg end')}, tail ${rp('ffmpeg end→success done')}; ${loadavg()[0]!.toFixed(2)} load)`,
+            ` (probe+plan ${s(b.phases['created→tasks planned (probe)']!)}, runner: open ${rp('job start→ffmpeg start')},` +
+            ` ffmpeg ${rp('ffmpeg start→ffmpeg end')}, tail ${rp('ffmpeg end→success done')}, between tasks ${s(b.phases['success→next accept, summed']!)},` +
+            ` completion ${s(b.phases['last success→JOB_COMPLETED']!)}; load ${loadavg()[0]!.toFixed(2)})`,
         );
       }
     }
