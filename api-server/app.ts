@@ -13,6 +13,7 @@ import { HttpProblem, problemHandler } from './problem.js';
 import { abortJob, acceptJob, downloadInput, errorJob, jobUuid, requestJobs, updateJob, type JobsDeps } from './runners/jobs.js';
 import { register, unregister } from './runners/registration.js';
 import { handleSuccess } from './runners/success.js';
+import { partUploadRouter } from './runners/ct-uploads.js';
 import { videoRouter } from './videos.js';
 
 /** The runner routes' needs (JobsDeps) plus what the rest of the app uses. */
@@ -59,6 +60,7 @@ export function createApp(deps: AppDeps): Express {
   runners.post(R.previewFile, (req, res) => downloadInput(req, res, jobs, 'preview'));
   runners.post(R.thumbnailFile, (req, res) => downloadInput(req, res, jobs, 'preview'));
   runners.post(R.studioTaskFile, (req, res) => downloadInput(req, res, jobs, 'taskFile'));
+  runners.use(partUploadRouter(jobs));
   runners.use(adminRouter(deps));
   app.use(RUNNER_API, runners);
   app.use('/api/v1/videos', videoRouter(deps));

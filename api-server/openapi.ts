@@ -17,6 +17,14 @@ import {
   UpdateFields,
 } from '../lib/peertube/wire.js';
 import { RegistrationTokenCreated, TranscodeBody, VideoCreated } from './schemas.js';
+import {
+  AbortUploadBody,
+  CreateUploadBody,
+  CreateUploadResult,
+  PART_UPLOAD_ROUTES as PU,
+  PartFields,
+  PartResult,
+} from '../lib/peertube/part-upload.js';
 
 const plain = (s: TSchema): unknown => JSON.parse(JSON.stringify(s)) as unknown;
 const json = (s: TSchema) => ({ 'application/json': { schema: plain(s) } });
@@ -119,6 +127,18 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
           },
         },
       },
+      [path(PU.create)]: runnerPost('Ours (ct-*): start a part upload of a result file (docs/streaming-io.md)', CreateUploadBody, {
+        '200': { description: 'Upload created', content: json(CreateUploadResult) },
+      }),
+      [path(PU.part)]: runnerPost(
+        'Ours: one part (fields, then the file part `part`), checked by size and SHA-256',
+        PartFields,
+        {
+          '200': { description: 'Part stored', content: json(PartResult) },
+        },
+        true,
+      ),
+      [path(PU.abort)]: runnerPost('Ours: abort a part upload', AbortUploadBody, noContent),
       [path(R.videoFile)]: download('Download the input video'),
       [path(R.audioFile)]: download('Download the input audio'),
       [path(R.previewFile)]: download('Download the preview image'),

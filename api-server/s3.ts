@@ -1,8 +1,14 @@
 // S3 access of the api-server: streaming uploads (lib-storage multipart Upload fed straight from
 // the request stream: bounded memory, parts of 5 MiB, at most `queueSize` in flight), object
-// streaming for downloads, presigned GET URLs, existence checks.
+// streaming for downloads, presigned GET URLs, existence checks; and the part upload our runner drives
+// (lib/peertube/part-upload.ts): create, one part, list, complete, abort.
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   GetObjectCommand,
+  ListPartsCommand,
+  UploadPartCommand,
   HeadObjectCommand,
   DeleteObjectCommand,
   S3Client,
@@ -46,9 +52,7 @@ export class Storage {
         Bucket: bucket,
         Key: key,
         Body: counter,
-        ...(opts.contentType ? { ContentType: opts.contentType } : {}),
-        ...(opts.storageClass ? { StorageClass: opts.storageClass as StorageClass } : {}),
-        ...(opts.sse ? { ServerSideEncryption: opts.sse as ServerSideEncryption } : {}),
+        ...putParams(opts),
       },
     });
     const piping = pipeline(body, counter);
@@ -60,6 +64,77 @@ export class Storage {
       throw err;
     }
     return size;
+  }
+
+  async createMultipart(bucket: string, key: string, opts: PutOptions = {}): Promise<string> {
+    const out = await this.s3.send(
+      new CreateMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        // The parts carry the SHA-256 the api-server checked: S3 verifies it again on arrival.
+        ChecksumAlgorithm: 'SHA256',
+        ...putParams(opts),
+      }),
+    );
+    if (!out.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
+    return out.UploadId;
+  }
+
+  /** One part (already checked against `sha256`, hex); returns its ETag. */
+  async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: Buffer, sha256: string): Promise<string> {
+    const out = await this.s3.send(
+      new UploadPartCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        PartNumber: partNumber,
+        Body: body,
+        ContentLength: body.length,
+        ChecksumSHA256: Buffer.from(sha256, 'hex').toString('base64'),
+      }),
+    );
+    if (!out.ETag) throw new Error(`UploadPart ${partNumber} returned no ETag`);
+    return out.ETag;
+  }
+
+  /** Every part S3 holds for the upload, in part-number order. */
+  async listParts(bucket: string, key: string, uploadId: string): Promise<{ partNumber: number; size: number; etag: string }[]> {
+    const parts: { partNumber: number; size: number; etag: string }[] = [];
+    let marker: string | undefined;
+    for (;;) {
+      const out = await this.s3.send(
+        new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, ...(marker ? { PartNumberMarker: marker } : {}) }),
+      );
+      for (const p of out.Parts ?? []) parts.push({ partNumber: p.PartNumber ?? 0, size: p.Size ?? 0, etag: p.ETag ?? '' });
+      if (!out.IsTruncated || !out.NextPartNumberMarker) return parts;
+      marker = out.NextPartNumberMarker;
+    }
+  }
+
+  async completeMultipart(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    parts: { partNumber: number; etag: string; sha256: string }[],
+  ): Promise<void> {
+    await this.s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: {
+          Parts: parts.map((p) => ({
+            PartNumber: p.partNumber,
+            ETag: p.etag,
+            ChecksumSHA256: Buffer.from(p.sha256, 'hex').toString('base64'),
+          })),
+        },
+      }),
+    );
+  }
+
+  async abortMultipart(bucket: string, key: string, uploadId: string): Promise<void> {
+    await this.s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
   }
 
   async get(bucket: string, key: string): Promise<{ body: Readable; contentType?: string; contentLength?: number }> {
@@ -89,6 +164,14 @@ export class Storage {
   presignGet(bucket: string, key: string, expiresIn = 3600): Promise<string> {
     return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn });
   }
+}
+
+function putParams(opts: PutOptions): { ContentType?: string; StorageClass?: StorageClass; ServerSideEncryption?: ServerSideEncryption } {
+  return {
+    ...(opts.contentType ? { ContentType: opts.contentType } : {}),
+    ...(opts.storageClass ? { StorageClass: opts.storageClass as StorageClass } : {}),
+    ...(opts.sse ? { ServerSideEncryption: opts.sse as ServerSideEncryption } : {}),
+  };
 }
 
 export { isS3NotFound } from '../lib/aws/errors.js';

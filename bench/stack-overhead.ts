@@ -5,14 +5,15 @@
 //           runner), local file in, local file out;
 //   (a)     the runner's processor code on a local file (no HTTP, no S3);
 //   (b)     a CT job through the whole stack (SQS → operator → api-server → runner → S3 → JOB_COMPLETED).
+// The warm-up round runs a 5 s clip through both sides (first starts, connections, SWF registration).
 // Cases: `video` — VIDEO preset 720p-generic; `hls` — HLS ladder 720/480/360 (3 rendition tasks, run
 // one after the other by one runner; plain = the 3 rendition commands one after the other).
 // Reports medians, (b)/(plain), (a)/(plain), every round, and where (b)'s time goes (task timestamps).
 //   npm run build && node dist/bench/stack-overhead.js [rounds=3] [seconds=60] [cases=video,hls] [direct=yes|no]
 // (direct=no skips (a) to save time on a busy machine.)
 import { spawn } from 'node:child_process';
-import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -118,10 +119,11 @@ async function direct(c: CaseName, clip: string, dir: string): Promise<number> {
   if (c === 'video') {
     const enc = resolveVideoEncoding({ output_type: 'VIDEO', output_bucket: 'x', output_file: 'out.mp4', preset: '720p-generic' }, FRAME);
     if (!enc.ok) throw new Error(enc.details);
-    await ctVideoProcessor.process(ctx('bench-video', 'ct-video-transcoding'), {
+    const result = await ctVideoProcessor.process(ctx('bench-video', 'ct-video-transcoding'), {
       input: { videoFileUrl: '/in', hasAudio: true, media },
       output: { encoding: enc.value, fileName: 'out.mp4' },
     });
+    for (const f of result.files) await f.ready; // returned while ffmpeg writes (its upload streams)
   } else {
     for (const res of LADDER) {
       const result = await hlsProcessor.process(ctx(`bench-hls-${res}`, 'vod-hls-transcoding'), {
@@ -138,6 +140,23 @@ async function direct(c: CaseName, clip: string, dir: string): Promise<number> {
 }
 
 type Phases = Record<string, number>;
+
+/** The runner's own timeline of each task (its debug log): input opened, ffmpeg ran, result delivered. */
+function runnerPhases(logFile: string, uuids: string[]): Phases {
+  const at: Record<string, Record<string, number>> = {};
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line.includes('"jobUuid"')) continue;
+    const l = JSON.parse(line) as { jobUuid?: string; msg?: string; time?: string };
+    if (!l.jobUuid || !uuids.includes(l.jobUuid) || l.time === undefined || !l.msg) continue;
+    (at[l.jobUuid] ??= {})[l.msg] ??= Date.parse(l.time);
+  }
+  const sum = (from: string, to: string) => uuids.reduce((t, u) => t + ((at[u]?.[to] ?? NaN) - (at[u]?.[from] ?? NaN)), 0);
+  return {
+    '  runner: job start→ffmpeg start': sum('job started', 'ffmpeg started'),
+    '  runner: ffmpeg start→ffmpeg end': sum('ffmpeg started', 'ffmpeg ended'),
+    '  runner: ffmpeg end→success done': sum('ffmpeg ended', 'job succeeded'),
+  };
+}
 
 /** Where a finished job's time went, from its task timestamps (ms). */
 function phasesOf(job: TranscodeJob, sent: number, end: number): Phases {
@@ -176,7 +195,8 @@ async function main(): Promise<void> {
     });
     await c.startOperator();
     await c.startApiServer();
-    c.startRunner('bench-runner', { CT_RUNNER_CONCURRENCY: '1' });
+    // Debug: the runner logs when each ffmpeg starts and ends (the breakdown below reads it).
+    const runner = c.startRunner('bench-runner', { CT_RUNNER_CONCURRENCY: '1', LOG_LEVEL: 'debug' });
     const objects = kc.makeApiClient(CustomObjectsApi);
     await objects.createNamespacedCustomObject({
       group: GROUP,
@@ -212,8 +232,17 @@ async function main(): Promise<void> {
       500,
     );
     const clip = await generateClip(join(dir, 'clip.mp4'), { durationSec: seconds, ...FRAME, fps: FPS });
+    // The warm-up runs on a short clip: it is there for first starts and connections, not for the encode.
+    const warm = await generateClip(join(dir, 'warm.mp4'), { durationSec: 5, ...FRAME, fps: FPS });
     const s3 = new S3Client(s3Config());
-    await s3.send(new PutObjectCommand({ Bucket: status.buckets!.input, Key: 'bench/clip.mp4', Body: readFileSync(clip) }));
+    for (const [key, file] of [
+      ['bench/clip.mp4', clip],
+      ['bench/warm.mp4', warm],
+    ] as const) {
+      await s3.send(
+        new PutObjectCommand({ Bucket: status.buckets!.input, Key: key, Body: createReadStream(file), ContentLength: statSync(file).size }),
+      );
+    }
     const client = new CtClient({ inputQueueUrl: status.queues!.inputUrl, outputQueueUrl: status.queues!.outputUrl });
     mkdirSync(join(dir, 'work'), { recursive: true });
     for (const name of cases)
@@ -228,12 +257,12 @@ async function main(): Promise<void> {
         ? { output_type: 'VIDEO', output_bucket: status.buckets!.output, output_file: `bench/out-${round}.mp4`, preset: '720p-generic' }
         : { output_type: 'HLS', output_bucket: status.buckets!.output, output_file: `bench/hls-${round}/master.m3u8`, resolutions: LADDER };
 
-    const stack = async (name: CaseName, round: number): Promise<{ ms: number; phases: Phases }> => {
+    const stack = async (name: CaseName, round: number, input = 'bench/clip.mp4'): Promise<{ ms: number; phases: Phases }> => {
       const sent = Date.now();
       const jobId = await client.startJob({
         input_type: 'VIDEO',
         input_bucket: status.buckets!.input,
-        input_file: 'bench/clip.mp4',
+        input_file: input,
         outputs: [output(name, round)],
       });
       let end = 0;
@@ -246,7 +275,8 @@ async function main(): Promise<void> {
           items: TranscodeJob[];
         }
       ).items.find((j) => j.spec.jobId === jobId)!;
-      return { ms: end - sent, phases: phasesOf(job, sent, end) };
+      const uuids = (job.status?.tasks ?? []).map((t) => t.uuid);
+      return { ms: end - sent, phases: { ...phasesOf(job, sent, end), ...runnerPhases(runner.logFile, uuids) } };
     };
 
     const results = Object.fromEntries(
@@ -258,8 +288,8 @@ async function main(): Promise<void> {
         const work = join(dir, 'work');
         if (round === 0) {
           // Warm-up: first ffmpeg/ffprobe start, connections, SWF registration, page cache.
-          const b = await stack(name, round);
-          const p = await plain(name, clip, work);
+          const b = await stack(name, round, 'bench/warm.mp4');
+          const p = await plain(name, warm, work);
           console.log(`[${name}] warm-up: stack ${s(b.ms)}, plain ${s(p)}`);
           continue;
         }
@@ -280,8 +310,12 @@ async function main(): Promise<void> {
         r.a.push(a);
         r.b.push(b.ms);
         r.phases.push(b.phases);
+        const rp = (k: string) => s(b.phases[`  runner: ${k}`]!);
         console.log(
-          `[${name}] round ${round}: plain ${s(p)}, (a) ${s(a)}, (b) stack ${s(b.ms)} → b/plain ${(b.ms / p).toFixed(3)}, a/plain ${(a / p).toFixed(3)}`,
+          `[${name}] round ${round}: plain ${s(p)}, (a) ${s(a)}, (b) stack ${s(b.ms)} → b/plain ${(b.ms / p).toFixed(3)}, a/plain ${(a / p).toFixed(3)}` +
+            ` (probe+plan ${s(b.phases['created→tasks planned (probe)']!)}, runner: open ${rp('job start→ffmpeg start')},` +
+            ` ffmpeg ${rp('ffmpeg start→ffmpeg end')}, tail ${rp('ffmpeg end→success done')}, between tasks ${s(b.phases['success→next accept, summed']!)},` +
+            ` completion ${s(b.phases['last success→JOB_COMPLETED']!)}; load ${loadavg()[0]!.toFixed(2)})`,
         );
       }
     }
@@ -291,7 +325,11 @@ async function main(): Promise<void> {
       const ma = median(r.a);
       const mb = median(r.b);
       const what = name === 'video' ? 'VIDEO preset 720p-generic' : `HLS ladder ${LADDER.join('/')} (3 tasks, one runner)`;
-      console.log(`\n[${name}] ${seconds}s 1280x720 ${FPS} fps clip, ${what}, ${rounds} rounds after a warm-up (medians):`);
+      console.log(
+        `\n[${name}] ${seconds}s 1280x720 ${FPS} fps clip, ${what}, ${rounds} rounds after a warm-up (medians; load ${loadavg()
+          .map((x) => x.toFixed(2))
+          .join(' ')}):`,
+      );
       console.log(`  (plain) ffmpeg command line:             ${s(mp)}`);
       if (withDirect) console.log(`  (a) runner processor code, local file:   ${s(ma)}   a/plain ${(ma / mp).toFixed(3)}`);
       console.log(`  (b) through the stack (SQS → … → S3):    ${s(mb)}   b/plain ${(mb / mp).toFixed(3)}`);
@@ -301,6 +339,9 @@ async function main(): Promise<void> {
       for (const k of Object.keys(r.phases[0]!)) console.log(`    ${k.padEnd(36)} ${median(r.phases.map((ph) => ph[k]!))}`);
       console.log(
         `    ${'runner side beyond plain'.padEnd(36)} ${Math.round(median(r.phases.map((ph, i) => ph['accept→success, summed over tasks']! - r.plain[i]!)))}`,
+      );
+      console.log(
+        `    ${'  of which ffmpeg beyond plain'.padEnd(36)} ${Math.round(median(r.phases.map((ph, i) => ph['  runner: ffmpeg start→ffmpeg end']! - r.plain[i]!)))}`,
       );
     }
     await c.stop();

@@ -62,6 +62,7 @@ export function runCommand(cmd: FfmpegCommand, opts: RunOptions): Promise<void> 
   let totalSec = opts.totalSec;
   return new Promise<void>((resolve, reject) => {
     let started = false;
+    let startedAt = 0;
     let guard: OrphanGuard | undefined;
     const kill = () => {
       // Before 'start' fluent-ffmpeg may still be probing capabilities: the start handler kills then.
@@ -71,6 +72,7 @@ export function runCommand(cmd: FfmpegCommand, opts: RunOptions): Promise<void> 
     cmd
       .on('start', (line: string) => {
         started = true;
+        startedAt = Date.now();
         const pid = (cmd as unknown as { ffmpegProc?: { pid?: number } }).ffmpegProc?.pid;
         if (pid !== undefined) guard = guardChild(pid, logger);
         logger.debug({ step: opts.label, command: line }, 'ffmpeg started');
@@ -101,6 +103,7 @@ export function runCommand(cmd: FfmpegCommand, opts: RunOptions): Promise<void> 
         guard?.release();
         signal.removeEventListener('abort', kill);
         if (signal.aborted) return reject(abortError(signal));
+        logger.debug({ step: opts.label, ms: Date.now() - startedAt }, 'ffmpeg ended');
         opts.onProgress?.(100);
         resolve();
       })

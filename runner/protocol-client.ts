@@ -11,6 +11,17 @@ import { validator } from '../lib/validate.js';
 import { contentTypeOf } from '../lib/media/content-type.js';
 import { CODES } from '../lib/peertube/problems.js';
 import { StreamedUploadMismatch, streamingForm } from './upload.js';
+import { uploadInParts, type PartApi } from './part-upload.js';
+import {
+  CreateUploadResult,
+  MAX_PART_BYTES,
+  MIN_PART_BYTES,
+  PART_FILE_FIELD,
+  PART_UPLOAD_ROUTES as PR,
+  PartResult,
+  SUCCESS_UPLOADS_FIELD,
+  type CreateUploadBody,
+} from '../lib/peertube/part-upload.js';
 import type { SuccessFileField } from '../lib/peertube/job-types.js';
 import { RUNNER_ROUTES as R, runnerPath } from '../lib/peertube/routes.js';
 import {
@@ -61,6 +72,8 @@ export class UnreachableError extends Error {
 const checkRegister = validator(RegisterResult, 'register response');
 const checkRequest = validator(RequestResult, 'jobs/request response');
 const checkAccept = validator(AcceptResultMinimal, 'accept response');
+const checkCreateUpload = validator(CreateUploadResult, 'ct-uploads response');
+const checkPart = validator(PartResult, 'ct-uploads part response');
 
 export interface UploadFile {
   field: SuccessFileField;
@@ -72,6 +85,11 @@ export interface UploadFile {
   ready?: Promise<void>;
   /** With `ready`: the file is written front to back and is sent while it grows (runner/upload.ts). */
   growing?: boolean;
+  /**
+   * With `ready`: the file is written front to back except its first `headBytes`, rewritten when it
+   * ends (MP4 with -moov_size). Sent as a part upload while it grows, head last (runner/part-upload.ts).
+   */
+  headBytes?: number;
 }
 
 /** A multipart POST to the runner API (update, success). */
@@ -83,6 +101,10 @@ interface MultipartRequest {
   files: UploadFile[];
   signal?: AbortSignal | undefined;
 }
+
+/** A head-last file goes as a part upload when its head fits in one part. */
+const asParts = (f: UploadFile): f is UploadFile & { ready: Promise<void>; headBytes: number } =>
+  f.ready !== undefined && f.headBytes !== undefined && Math.max(MIN_PART_BYTES, f.headBytes) <= MAX_PART_BYTES;
 
 const API_TIMEOUT_MS = 30_000;
 /** Same limit as the official runner (v0.1.3) for input downloads; uploads get the same. */
@@ -264,12 +286,48 @@ export class ProtocolClient {
     const tokens: JobTokensBody = { runnerToken, jobToken: job.jobToken };
     const fields: Record<string, string> = { ...tokens };
     for (const [k, v] of Object.entries(payload)) fields[payloadField(k)] = String(v);
+    const api = this.partApi(runnerToken, job);
+    const inParts = files.filter(asParts);
+    const rest = files.filter((f) => !asParts(f)).map((f) => (f.headBytes !== undefined ? { ...f, growing: false } : f));
+    const sent = await Promise.allSettled(inParts.map((f) => uploadInParts(api, f)));
+    const uploads = sent.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const abortAll = () => Promise.allSettled(uploads.map((u) => api.abort(u.uploadId, u.field)));
+    const failed = sent.find((r) => r.status === 'rejected');
+    if (failed) {
+      await abortAll();
+      throw failed.reason;
+    }
+    if (uploads.length) fields[SUCCESS_UPLOADS_FIELD] = JSON.stringify(uploads);
     try {
-      await this.multipart({ endpoint: 'success', path: runnerPath(R.success, { jobUUID: job.uuid }), fields, files });
+      await this.multipart({ endpoint: 'success', path: runnerPath(R.success, { jobUUID: job.uuid }), fields, files: rest });
     } catch (err) {
-      if (files.some((f) => f.ready)) this.brokenUploads.add(job.uuid);
+      if (rest.some((f) => f.ready)) this.brokenUploads.add(job.uuid);
+      await abortAll(); // the server aborts them too; this covers a success that never reached it
       throw err;
     }
+  }
+
+  /** The part-upload calls for one job (lib/peertube/part-upload.ts). */
+  private partApi(runnerToken: string, job: AcceptedJob): PartApi {
+    const jobUUID = job.uuid;
+    const body = (field: CreateUploadBody['field']): CreateUploadBody => ({ runnerToken, jobToken: job.jobToken, field });
+    return {
+      create: async (field) =>
+        checkCreateUpload.assert(await this.json('ct-uploads', runnerPath(PR.create, { jobUUID }), body(field), 200)).uploadId,
+      abort: async (uploadId, field) => {
+        await this.json('ct-uploads abort', runnerPath(PR.abort, { jobUUID, uploadId }), body(field), 204);
+      },
+      part: async (uploadId, field, partNumber, data, sha256) => {
+        const endpoint = `ct-uploads part ${partNumber}`;
+        const form = new FormData();
+        for (const [k, v] of Object.entries({ ...body(field), size: String(data.length), sha256 })) form.append(k, v);
+        form.append(PART_FILE_FIELD, new Blob([data]), 'part');
+        const path = runnerPath(PR.part, { jobUUID, uploadId, partNumber: String(partNumber) });
+        const res = await this.send(endpoint, this.url(path), { method: 'POST', body: form }, TRANSFER_TIMEOUT_MS);
+        if (res.status !== 200) return this.fail(endpoint, res);
+        return checkPart.assert(await res.json()).etag;
+      },
+    };
   }
 
   /** POSTs {runnerToken, jobToken} to an input URL, following redirects, and streams the body to `dest`. */

@@ -8,6 +8,8 @@
 // upload is undone as one story once every part has settled: the files it stored are removed and the
 // task goes back to PROCESSING, so the runner's /error or a retry still works — never a task left in
 // COMPLETING or a stray file. Upstream errors reach the runner as problems without internals.
+// Our runner may instead send a file as a part upload (runners/ct-uploads.ts) and name it in the
+// `ctUploads` field: it counts as received and is completed once COMPLETING is written.
 import type { Request, Response } from 'express';
 import type { Readable } from 'node:stream';
 import { Readable as ReadableStream } from 'node:stream';
@@ -30,6 +32,7 @@ import type { TaskWriter, Transition } from './transitions.js';
 import { upstreamProblem } from '../upstream.js';
 import { MAX_PLAYLIST_BYTES, isSafeFileName, rewritePlaylist } from './playlist.js';
 import { playlistMediaField } from '../../lib/jobs/placement.js';
+import { abortUploads, assertDeclaredUpload, claimedUploads, completeUpload, type ClaimedUpload } from './ct-uploads.js';
 
 export interface SuccessDeps {
   auth: RunnerAuth;
@@ -71,6 +74,7 @@ export async function handleSuccess(req: Request, res: Response, uuid: string, d
   const keys: string[] = [];
   const received = new Set<string>();
   let size = 0;
+  let uploads: ClaimedUpload[] = [];
   const tlog = log.child({ task: uuid });
 
   const authenticate = async (fields: Readonly<Record<string, string>>): Promise<Ctx> => {
@@ -140,10 +144,20 @@ export async function handleSuccess(req: Request, res: Response, uuid: string, d
     const fields = await parseMultipart(req, { maxFileBytes: deps.maxUploadBytes, maxFiles: MAX_RESULT_FILES, onFile });
     const c = await authenticate(fields);
     const spec = SUCCESS_FILES[c.task.type as RunnerJobType];
+    uploads = claimedUploads(fields, c.task);
+    for (const u of uploads) {
+      assertDeclaredUpload(u, deps.maxUploadBytes);
+      if (received.has(u.field)) throw badRequest(`${u.field} was sent both as a file and as an upload`);
+      received.add(u.field);
+    }
     const missing = (spec?.required ?? []).filter((f) => !received.has(f));
     if (spec?.multiple && !received.has(spec.multiple)) missing.push(spec.multiple);
     if (missing.length) throw badRequest(`Payload is invalid: missing ${missing.join(', ')}`);
     await beginCompleting(c);
+    for (const u of uploads) {
+      keys.push(u.key); // before completing: a later failure removes the object
+      size += await completeUpload(storage, u);
+    }
     const result = await storeResult(storage, c.task.placement, keys, size);
     const out = await writer.apply(c.job, (s, now) => completeTask(s, uuid, result, now));
     if (!out || !out.result.ok) throw notProcessing(409);
@@ -154,6 +168,7 @@ export async function handleSuccess(req: Request, res: Response, uuid: string, d
   } catch (err) {
     if (!(err instanceof HttpProblem)) tlog.error({ err: errorInfo(err) }, 'storing the success files failed');
     if (completing && ctx) await undoCompleting(deps, ctx, uuid, keys, tlog, err);
+    await abortUploads(storage, uploads, tlog);
     throw upstreamProblem(err, { action: 'Storing the result' });
   }
 }

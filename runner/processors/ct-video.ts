@@ -61,6 +61,9 @@ export function moovReserve(durationSec: number | undefined, fps: number, audioC
   return Math.ceil(samples * 32 + 64 * 1024);
 }
 
+/** Beyond the reserved moov: ftyp before it and the mdat header after it, both rewritten or written late. */
+const HEAD_SLACK = 64 * 1024;
+
 export const ctVideoProcessor: Processor<CtVideoPayload> = {
   type: 'ct-video-transcoding',
   payload: validator(CtVideoPayload, 'ct-video-transcoding payload'),
@@ -85,9 +88,19 @@ export const ctVideoProcessor: Processor<CtVideoPayload> = {
     else if (isMp4Family(muxer)) addOutputOptions(cmd, ['-movflags', '+faststart']);
     addOutputOptions(cmd, ['-f', muxer]);
     cmd.output(output);
-    await ctx.ffmpeg(cmd, 'ct video', info.durationSec);
-    await input.complete;
-    assertOutput(output, 'ct video');
-    return { files: [{ field: 'payload[videoFile]', path: output, filename: fileName }] };
+    const done = ctx.ffmpeg(cmd, 'ct video', info.durationSec).then(async () => {
+      await input.complete;
+      assertOutput(output, 'ct video');
+    });
+    const file = { field: 'payload[videoFile]' as const, path: output, filename: fileName };
+    if (reserve === undefined) {
+      await done;
+      return { files: [file] };
+    }
+    // The upload observes `done`; this handler only keeps a failure before the upload starts from going unhandled.
+    done.catch(() => undefined);
+    // Returned while ffmpeg runs: everything after the reserved header is uploaded as it is written,
+    // the header (ftyp, the moov ffmpeg fills in at the end, the mdat size) last (runner/part-upload.ts).
+    return { files: [{ ...file, ready: done, headBytes: reserve + HEAD_SLACK }] };
   },
 };
