@@ -9,7 +9,7 @@ import { kubeConfig } from '../lib/kube/client.js';
 import { shareAgent } from '../lib/kube/http.js';
 import { loadOrExit } from '../lib/config/env.js';
 import { createLogger, errorInfo } from '../lib/log.js';
-import { createApp } from './app.js';
+import { createRequestListener } from './app.js';
 import { createFeed } from './console/index.js';
 import { isRunnerOnline } from './console/views.js';
 import { registerCacheMetrics } from './cache-metrics.js';
@@ -45,12 +45,23 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   // next call gets unknown_runner_token and an official runner then unregisters itself and disconnects.
   // (Closing the socket instead leaves an official runner idle forever: its client never reconnects.)
   const onRunnerRemoved = (r: TranscodeRunner) => log.info({ runner: r.metadata.name }, 'runner removed; socket left open');
-  // express must be the server's request listener before Socket.IO attaches: engine.io then wraps
-  // it and answers /socket.io/ itself (HTTP long-polling); attached the other way round express
-  // would answer polling requests with 404 too.
+  // Our listener (hot routes, then express) must be the server's before Socket.IO attaches: engine.io
+  // then wraps it and answers /socket.io/ itself (HTTP long-polling); attached the other way round
+  // express would answer polling requests with 404 too.
   const consoleFeed = createFeed(store, config, log, (r) => sockets.isConnected(r)); // read only once sockets exist
-  const app = createApp({ kc, config, store, auth, writer, storage, log, isReady: () => ready && !stopping, onRunnerRemoved, consoleFeed });
-  const server = createServer(app);
+  const listener = createRequestListener({
+    kc,
+    config,
+    store,
+    auth,
+    writer,
+    storage,
+    log,
+    isReady: () => ready && !stopping,
+    onRunnerRemoved,
+    consoleFeed,
+  });
+  const server = createServer(listener);
   // Results stream in as long as their upload (or, for our runner, their encoding) lasts: no 5 min cap.
   server.requestTimeout = 0;
   const sockets = new RunnerSockets(server, auth, log);
