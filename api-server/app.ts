@@ -28,13 +28,13 @@ export interface AppDeps extends Omit<JobsDeps, 'pages'> {
 
 type Handler = (req: Request, res: Response) => Promise<void>;
 
-/** The server's request listener: the hot runner routes (hot-routes.ts), then express for everything. */
-export function createRequestListener(appDeps: AppDeps): RequestListener {
+/** The server's request listener: the hot runner routes (hot-routes.ts) in front of express, which serves everything. */
+export function createApp(appDeps: AppDeps): RequestListener {
   const deps = { ...appDeps, pages: new AvailableJobsPages(appDeps.store, appDeps.config.publicUrl) };
-  return hotRoutes(deps, createApp(deps));
+  return hotRoutes(deps, createExpressApp(deps));
 }
 
-export function createApp(deps: AppDeps & JobsDeps): Express {
+function createExpressApp(deps: AppDeps & JobsDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);

@@ -9,7 +9,7 @@ import { kubeConfig } from '../lib/kube/client.js';
 import { shareAgent } from '../lib/kube/http.js';
 import { loadOrExit } from '../lib/config/env.js';
 import { createLogger, errorInfo } from '../lib/log.js';
-import { createRequestListener } from './app.js';
+import { createApp } from './app.js';
 import { createFeed } from './console/index.js';
 import { isRunnerOnline } from './console/views.js';
 import { registerCacheMetrics } from './cache-metrics.js';
@@ -49,19 +49,8 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   // then wraps it and answers /socket.io/ itself (HTTP long-polling); attached the other way round
   // express would answer polling requests with 404 too.
   const consoleFeed = createFeed(store, config, log, (r) => sockets.isConnected(r)); // read only once sockets exist
-  const listener = createRequestListener({
-    kc,
-    config,
-    store,
-    auth,
-    writer,
-    storage,
-    log,
-    isReady: () => ready && !stopping,
-    onRunnerRemoved,
-    consoleFeed,
-  });
-  const server = createServer(listener);
+  const app = createApp({ kc, config, store, auth, writer, storage, log, isReady: () => ready && !stopping, onRunnerRemoved, consoleFeed });
+  const server = createServer(app);
   // Results stream in as long as their upload (or, for our runner, their encoding) lasts: no 5 min cap.
   server.requestTimeout = 0;
   const sockets = new RunnerSockets(server, auth, log);

@@ -4,12 +4,14 @@
 // pre-serialized page follows the cache; concurrent first calls of a runner write its status once;
 // the event-loop lag histogram is exported.
 import { waitFor } from '../../env/process.js';
+import { GROUP, VERSION } from '../../../lib/kube/resources.js';
 import {
   TestRunner,
   createBucket,
   createJobWithTasks,
   createNamespace,
   createRegistrationSecret,
+  objects,
   send,
   startApiServer,
   type ApiServerProcess,
@@ -146,6 +148,17 @@ test('concurrent first calls of a runner write its status (lastContact, jobTypes
   await waitFor('the write is done', async () => ((await metric('ct_api_runner_contact_writes_total')) > before ? true : undefined));
   await new Promise((res) => setTimeout(res, 1000)); // any duplicate would have finished by now
   expect((await metric('ct_api_runner_contact_writes_total')) - before).toBe(1);
+  // The hot path hands the write express's idea of the client address (trust proxy off: the peer).
+  const list = (await objects.listNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: ns,
+    plural: 'transcoderunners',
+  })) as {
+    items: { spec: { runnerName: string }; status?: { ip?: string; jobTypes?: string[] } }[];
+  };
+  const status = list.items.find((x) => x.spec.runnerName === r.name)?.status;
+  expect(status).toMatchObject({ ip: expect.stringMatching(/127\.0\.0\.1$/), jobTypes: ['vod-web-video-transcoding'] });
   // New types are news: written at once.
   await r.request(['ct-thumbnails']);
   await waitFor('types rewritten', async () => ((await metric('ct_api_runner_contact_writes_total')) - before === 2 ? true : undefined));
