@@ -11,7 +11,7 @@
 // (--cpu-prof writes a V8 CPU profile of the api-server into DIR when it exits; --node-args are
 // extra node flags for the api-server, to compare V8 settings.)
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -62,6 +62,8 @@ interface Run extends WrkResult {
   cpuUsPerRequest: number;
 }
 
+// Our children (servers, hogs) are unref'd and stopping them awaits their exit: keep the loop alive.
+const alive = setInterval(() => undefined, 1000);
 const dir = mkdtempSync(join(tmpdir(), 'ct-bench-request-'));
 const nodeArgs = [
   ...values['node-args'].split(' ').filter(Boolean),
@@ -197,10 +199,9 @@ try {
   process.exitCode = 1;
   console.error(err);
 } finally {
-  // Stopping waits for unref'd children: keep the loop alive meanwhile.
-  const alive = setInterval(() => undefined, 1000);
   for (const p of baselines) await p.stop();
   await b.stop();
+  rmSync(dir, { recursive: true, force: true });
   clearInterval(alive);
 }
 
