@@ -2,22 +2,25 @@
 // Runner routes come from the protocol's route table (lib/peertube/routes.ts). API routes never
 // redirect (docs/peertube-runner-protocol.md §2): no trailing-slash or scheme redirects anywhere.
 import express, { Router, type Express, type Request, type Response } from 'express';
+import type { RequestListener } from 'node:http';
 import { RUNNER_API, RUNNER_ROUTES as R } from '../lib/peertube/routes.js';
 import type { TranscodeRunner } from '../lib/schema/transcode-runner.js';
 import { adminRouter } from './admin.js';
+import { hotRoutes } from './hot-routes.js';
 import { consoleRouter } from './console/index.js';
 import type { ConsoleFeed } from './console/feed.js';
 import { registry, requestMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { HttpProblem, problemHandler } from './problem.js';
 import { abortJob, acceptJob, downloadInput, errorJob, jobUuid, requestJobs, updateJob, type JobsDeps } from './runners/jobs.js';
+import { AvailableJobsPages } from './runners/page.js';
 import { register, unregister } from './runners/registration.js';
 import { handleSuccess } from './runners/success.js';
 import { partUploadRouter } from './runners/ct-uploads.js';
 import { videoRouter } from './videos.js';
 
-/** The runner routes' needs (JobsDeps) plus what the rest of the app uses. */
-export interface AppDeps extends JobsDeps {
+/** The runner routes' needs (JobsDeps, whose page cache is made here) plus what the rest of the app uses. */
+export interface AppDeps extends Omit<JobsDeps, 'pages'> {
   isReady(): boolean;
   onRunnerRemoved(runner: TranscodeRunner): void;
   /** Live data of the web console (/console). */
@@ -26,7 +29,13 @@ export interface AppDeps extends JobsDeps {
 
 type Handler = (req: Request, res: Response) => Promise<void>;
 
-export function createApp(deps: AppDeps): Express {
+/** The server's request listener: the hot runner routes (hot-routes.ts) in front of express, which serves everything. */
+export function createApp(appDeps: AppDeps): RequestListener {
+  const deps = { ...appDeps, pages: new AvailableJobsPages(appDeps.store, appDeps.config.publicUrl) };
+  return hotRoutes(deps, createExpressApp(deps));
+}
+
+function createExpressApp(deps: AppDeps & JobsDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);

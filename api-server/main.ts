@@ -45,9 +45,9 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   // next call gets unknown_runner_token and an official runner then unregisters itself and disconnects.
   // (Closing the socket instead leaves an official runner idle forever: its client never reconnects.)
   const onRunnerRemoved = (r: TranscodeRunner) => log.info({ runner: r.metadata.name }, 'runner removed; socket left open');
-  // express must be the server's request listener before Socket.IO attaches: engine.io then wraps
-  // it and answers /socket.io/ itself (HTTP long-polling); attached the other way round express
-  // would answer polling requests with 404 too.
+  // Our listener (hot routes, then express) must be the server's before Socket.IO attaches: engine.io
+  // then wraps it and answers /socket.io/ itself (HTTP long-polling); attached the other way round
+  // express would answer polling requests with 404 too.
   const consoleFeed = createFeed(store, config, log, (r) => sockets.isConnected(r)); // read only once sockets exist
   const app = createApp({ kc, config, store, auth, writer, storage, log, isReady: () => ready && !stopping, onRunnerRemoved, consoleFeed });
   const server = createServer(app);

@@ -1,9 +1,10 @@
-// Prometheus metrics of the api-server (/metrics): requests and latencies by route, tasks by
-// state (from the cache, computed at scrape time), connected runner sockets, accept outcomes.
+// Prometheus metrics of the api-server (/metrics): requests and latencies by route (and how many
+// took the hot path in front of express), tasks by state (from the cache, computed at scrape time),
+// connected runner sockets, accept outcomes, event-loop lag.
 import type { RequestHandler } from 'express';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { STATE_LABELS } from '../lib/peertube/task-state.js';
-import { defineMetrics } from '../lib/metrics.js';
+import { defineMetrics, trackEventLoopLag } from '../lib/metrics.js';
 import { registerStatusMetrics } from '../lib/kube/status-metrics.js';
 
 export const registry = new Registry();
@@ -11,6 +12,7 @@ collectDefaultMetrics({ register: registry, prefix: 'ct_api_' });
 /** Defines a metric in the api-server's registry. */
 export const metric = defineMetrics(registry);
 registerStatusMetrics(metric);
+trackEventLoopLag(metric, 'ct_api_event_loop_lag_seconds');
 
 export const httpRequests = metric.counter('ct_api_http_requests_total', 'HTTP requests by method, route and status.', [
   'method',
@@ -27,6 +29,12 @@ export const acceptCounter = metric.counter('ct_api_task_accepts_total', 'Accept
   'result',
 ]);
 
+export const contactWrites = metric.counter(
+  'ct_api_runner_contact_writes_total',
+  'TranscodeRunner status writes refreshing lastContact/version/jobTypes, by result (written, gone, failed).',
+  ['result'],
+);
+
 export const taskStateGauge = (countByState: () => Map<number, number>) =>
   metric.gauge('ct_api_tasks', 'Tasks in the cache by state.', ['state'], (g) => {
     g.reset();
@@ -36,6 +44,33 @@ export const taskStateGauge = (countByState: () => Map<number, number>) =>
 
 export const connectedRunnersGauge = (count: () => number) =>
   metric.gauge('ct_api_connected_runner_sockets', 'Runner Socket.IO connections to this replica.', [], (g) => g.set(count()));
+
+export const hotRouteRequests = metric.counter(
+  'ct_api_hot_route_requests_total',
+  'Runner requests served by the hot path in front of express (api-server/hot-routes.ts), by route; the rest fell through to express.',
+  ['route'],
+);
+
+/** Records one served POST of a hot route (label children cached: no label hashing per request). */
+export function routeMetrics(): { observe(route: string, status: number, seconds: number): void } {
+  const durations = new Map<string, ReturnType<typeof httpDuration.labels>>();
+  const counts = new Map<string, ReturnType<typeof httpRequests.labels>>();
+  const hot = new Map<string, ReturnType<typeof hotRouteRequests.labels>>();
+  return {
+    observe(route, status, seconds) {
+      let d = durations.get(route);
+      if (!d) durations.set(route, (d = httpDuration.labels({ method: 'POST', route })));
+      d.observe(seconds);
+      const key = `${route} ${status}`;
+      let c = counts.get(key);
+      if (!c) counts.set(key, (c = httpRequests.labels({ method: 'POST', route, status: String(status) })));
+      c.inc();
+      let h = hot.get(route);
+      if (!h) hot.set(route, (h = hotRouteRequests.labels({ route })));
+      h.inc();
+    },
+  };
+}
 
 /** Times every request; the route label is the matched route pattern (never the raw path: bounded cardinality). */
 export function requestMetrics(): RequestHandler {

@@ -4,7 +4,7 @@
 // disk. Broken bodies, client aborts and size limits end every open file stream with an error so
 // an upload in progress is aborted instead of completing with truncated data.
 import busboy, { type FileInfo } from 'busboy';
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { HttpProblem, badRequest } from './problem.js';
 
@@ -22,7 +22,7 @@ export function tooLarge(maxBytes: number): HttpProblem {
 }
 
 /** Resolves with the text fields once every part is consumed; rejects with an HttpProblem (or onFile's error). */
-export function parseMultipart(req: Request, opts: MultipartOptions): Promise<Record<string, string>> {
+export function parseMultipart(req: IncomingMessage, opts: MultipartOptions): Promise<Record<string, string>> {
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
     const maxFiles = opts.maxFiles ?? 50;

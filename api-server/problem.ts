@@ -33,26 +33,26 @@ export const notProcessing = (status = 400) => new HttpProblem(status, 'This run
 export const invalidParams = (errors: string[]) =>
   new HttpProblem(400, `Incorrect request parameters: ${errors.join('; ')}`, 'invalid-params', { 'invalid-params': errors });
 
+/** The problem document's JSON text (shared by express's error handler and api-server/hot-routes.ts). */
+export function problemJson(p: HttpProblem, instance: string): string {
+  return JSON.stringify({
+    type: problemType(p.code),
+    title: TITLES[p.status] ?? 'Error',
+    status: p.status,
+    detail: p.detail,
+    instance,
+    docs: PROBLEM_DOCS,
+    ...(p.code ? { code: p.code } : {}),
+    ...p.extra,
+  });
+}
+
 export function sendProblem(res: Response, p: HttpProblem, instance: string): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res
-    .status(p.status)
-    .type(PROBLEM_CONTENT_TYPE)
-    .send(
-      JSON.stringify({
-        type: problemType(p.code),
-        title: TITLES[p.status] ?? 'Error',
-        status: p.status,
-        detail: p.detail,
-        instance,
-        docs: PROBLEM_DOCS,
-        ...(p.code ? { code: p.code } : {}),
-        ...p.extra,
-      }),
-    );
+  res.status(p.status).type(PROBLEM_CONTENT_TYPE).send(problemJson(p, instance));
 }
 
 interface BodyParserError {
@@ -62,25 +62,30 @@ interface BodyParserError {
   message?: string;
 }
 
-/** Last middleware: every error becomes a problem document; unexpected ones are logged with context. */
+/**
+ * The problem answering a failed request; unexpected errors are logged with context. Upstream
+ * errors (kube-apiserver, S3, network) carry URLs and headers: mapped, never echoed.
+ */
+export function problemOf(err: unknown, log: Logger, method: string, path: string): HttpProblem {
+  if (err instanceof HttpProblem) {
+    if (err.status >= 500) log.error({ method, path, status: err.status, detail: err.detail }, 'request failed');
+    return err;
+  }
+  const bp = err as BodyParserError;
+  // express.json() errors: malformed JSON, too large, wrong charset.
+  if (bp && typeof bp === 'object' && typeof bp.type === 'string' && (bp.status ?? bp.statusCode)) {
+    const status = bp.status ?? bp.statusCode ?? 400;
+    return new HttpProblem(status, bp.type === 'entity.parse.failed' ? INVALID_JSON : (bp.message ?? 'Bad request body'));
+  }
+  const problem = upstreamProblem(err);
+  log.error({ method, path, status: problem.status, err: errorInfo(err) }, 'request failed upstream');
+  return problem;
+}
+
+/** The detail of a body that is not JSON (or not a JSON object or array). */
+export const INVALID_JSON = 'Request body is not valid JSON';
+
+/** Last middleware: every error becomes a problem document. */
 export function problemHandler(log: Logger): ErrorRequestHandler {
-  return (err: unknown, req, res, _next) => {
-    if (err instanceof HttpProblem) {
-      if (err.status >= 500) log.error({ method: req.method, path: req.path, status: err.status, detail: err.detail }, 'request failed');
-      sendProblem(res, err, req.originalUrl);
-      return;
-    }
-    const bp = err as BodyParserError;
-    // express.json() errors: malformed JSON, too large, wrong charset.
-    if (bp && typeof bp === 'object' && typeof bp.type === 'string' && (bp.status ?? bp.statusCode)) {
-      const status = bp.status ?? bp.statusCode ?? 400;
-      const detail = bp.type === 'entity.parse.failed' ? 'Request body is not valid JSON' : (bp.message ?? 'Bad request body');
-      sendProblem(res, new HttpProblem(status, detail), req.originalUrl);
-      return;
-    }
-    // Upstream errors (kube-apiserver, S3, network) carry URLs and headers: mapped, never echoed.
-    const problem = upstreamProblem(err);
-    log.error({ method: req.method, path: req.path, status: problem.status, err: errorInfo(err) }, 'request failed upstream');
-    sendProblem(res, problem, req.originalUrl);
-  };
+  return (err: unknown, req, res, _next) => sendProblem(res, problemOf(err, log, req.method, req.path), req.originalUrl);
 }

@@ -33,6 +33,7 @@ export class Store {
 
   private readonly taskJob = new Map<string, string>(); // task uuid → job cache key
   private pendingSorted: TaskRef[] | undefined; // rebuilt lazily after a change
+  private pendingGen = 0; // bumped with every such change: pre-serialized pages key on it
   private readonly pendingKeys = new Set<string>(); // job keys that have ≥1 pending task
   private readonly runnerByHash = new Map<string, string>(); // runner token hash → runner cache key
   private readonly pendingListeners: (() => void)[] = [];
@@ -105,7 +106,7 @@ export class Store {
         if (b?.state !== TaskState.PENDING || b.type !== t.type) newlyPending = true;
       }
     }
-    if (hasPending || this.pendingKeys.has(key)) this.pendingSorted = undefined;
+    if (hasPending || this.pendingKeys.has(key)) this.pendingChanged();
     if (hasPending) this.pendingKeys.add(key);
     else this.pendingKeys.delete(key);
     if (newlyPending) for (const l of this.pendingListeners) l();
@@ -114,7 +115,17 @@ export class Store {
   private unindexJob(job: TranscodeJob): void {
     const key = keyOf(job);
     for (const t of job.status?.tasks ?? []) if (this.taskJob.get(t.uuid) === key) this.taskJob.delete(t.uuid);
-    if (this.pendingKeys.delete(key)) this.pendingSorted = undefined;
+    if (this.pendingKeys.delete(key)) this.pendingChanged();
+  }
+
+  private pendingChanged(): void {
+    this.pendingSorted = undefined;
+    this.pendingGen += 1;
+  }
+
+  /** Changes whenever pendingTasks() may answer differently (a pending task or its job changed). */
+  get pendingGeneration(): number {
+    return this.pendingGen;
   }
 
   /** Feeds back an object we just wrote (the watch event follows; older versions are ignored). */

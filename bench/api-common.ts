@@ -1,7 +1,7 @@
 // Shared setup of the api-server benchmarks: a real environment (etcd, kube-apiserver, moto) in a
 // temp dir, one api-server process from dist/, seeding helpers. Run a benchmark with
 //   npx tsc -p tsconfig.build.json && node dist/bench/api-request.js   (or api-sockets.js, api-upload.js)
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID, createHash } from 'node:crypto';
@@ -20,7 +20,8 @@ export interface BenchEnv {
   stop(): Promise<void>;
 }
 
-export async function startBenchEnv(extraEnv: Record<string, string> = {}): Promise<BenchEnv> {
+/** `nodeArgs` go before the api-server's script (e.g. --cpu-prof, not allowed in NODE_OPTIONS). */
+export async function startBenchEnv(extraEnv: Record<string, string> = {}, nodeArgs: string[] = []): Promise<BenchEnv> {
   const dir = mkdtempSync(join(tmpdir(), 'ct-bench-'));
   const env = await startEnvironment(dir);
   Object.assign(process.env, envVars(env.info));
@@ -30,7 +31,7 @@ export async function startBenchEnv(extraEnv: Record<string, string> = {}): Prom
   await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const api = spawnManaged('api-server', process.execPath, [join(REPO_ROOT, 'dist', 'api-server', 'main.js')], {
+  const api = spawnManaged('api-server', process.execPath, [...nodeArgs, join(REPO_ROOT, 'dist', 'api-server', 'main.js')], {
     logFile: join(dir, 'api-server.log'),
     env: {
       ...process.env,
@@ -51,8 +52,12 @@ export async function startBenchEnv(extraEnv: Record<string, string> = {}): Prom
     url,
     api,
     async stop() {
-      await api.stop();
-      await env.stop();
+      // The children are unref'd: without a ref'd handle node would exit (code 13) mid-stop,
+      // hiding whatever error brought us here.
+      const alive = setInterval(() => undefined, 1000);
+      await api.stop().finally(() => env.stop().finally(() => clearInterval(alive)));
+      // etcd's data is tens of MB per run; BENCH_KEEP_DIR=1 keeps it (and the logs) for a look.
+      if (!process.env['BENCH_KEEP_DIR']) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

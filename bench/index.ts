@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const BENCHMARKS = {
-  'api-request': 'POST /jobs/request throughput and latency with 1,000 pending tasks and 100 runners',
+  'api-request': 'POST /jobs/request req/s, p50/p99 (wrk) vs bare express and bare node:http, unloaded and under a CPU hog',
   'api-sockets': 'api-server RSS per 1,000 connected runner sockets',
   'api-upload': 'upload throughput through the api-server vs a direct S3 upload',
   'clients-ready': 'time for N TranscodeClients to become Ready; operator RSS with M clients',

@@ -31,3 +31,21 @@ export function defineMetrics(registry: Registry): MetricDefiner {
       }),
   };
 }
+
+export const EVENT_LOOP_LAG_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/**
+ * Event-loop lag as a Prometheus histogram `name`: a timer every `intervalMs` records how late it
+ * fired, i.e. how long the loop was busy (or the process descheduled) when it was due. A histogram,
+ * not prom-client's reset-at-scrape gauges, so tails survive between scrapes and several scrapers.
+ */
+export function trackEventLoopLag(define: MetricDefiner, name: string, intervalMs = 100): Histogram {
+  const lag = define.histogram(name, `How late a ${intervalMs} ms timer fires (event-loop lag), seconds.`, EVENT_LOOP_LAG_BUCKETS);
+  let due = performance.now() + intervalMs;
+  setInterval(() => {
+    const now = performance.now();
+    lag.observe(Math.max(0, now - due) / 1000);
+    due = now + intervalMs;
+  }, intervalMs).unref();
+  return lag;
+}

@@ -3,11 +3,12 @@
 import { observeDispatch } from '../cache-metrics.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Request, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { finished } from 'node:stream/promises';
 import { abortTask, errorTask } from '../../lib/peertube/task-state.js';
 import { updateStatus } from '../../lib/kube/status.js';
-import { PEERTUBE_JOB_TYPES, isStandardJobType } from '../../lib/peertube/job-types.js';
+import { PEERTUBE_JOB_TYPES } from '../../lib/peertube/job-types.js';
 import {
   AbortBody,
   ErrorBody,
@@ -15,7 +16,7 @@ import {
   RequestBody,
   RunnerTokenBody,
   UpdateFields,
-  type AvailableJob,
+  type RunnerJob,
 } from '../../lib/peertube/wire.js';
 import { TaskState, type S3Ref } from '../../lib/schema/transcode-job.js';
 import type { TranscodeRunner } from '../../lib/schema/transcode-runner.js';
@@ -29,10 +30,11 @@ import type { Store } from '../store.js';
 import { newJobToken, sha256Hex } from '../tokens.js';
 import type { RunnerAuth } from './auth.js';
 import type { TaskWriter } from './transitions.js';
-import { absolutePayload, runnerJobView } from './view.js';
-import { acceptCounter } from '../metrics.js';
+import { runnerJobView } from './view.js';
+import { acceptCounter, contactWrites } from '../metrics.js';
+import type { AvailableJobsPages } from './page.js';
 
-export const MAX_AVAILABLE_JOBS = 10;
+export { MAX_AVAILABLE_JOBS } from './page.js';
 
 export interface JobsDeps {
   kc: KubeConfig;
@@ -42,7 +44,12 @@ export interface JobsDeps {
   writer: TaskWriter;
   storage: Storage;
   log: Logger;
+  /** Pre-serialized jobs/request answers. */
+  pages: AvailableJobsPages;
 }
+
+/** The client address, computed only when needed (express's req.ip applies `trust proxy`). */
+export type ClientIp = () => string | undefined;
 
 export function jobUuid(req: Request): string {
   const uuid = String(req.params['jobUUID'] ?? '');
@@ -50,7 +57,13 @@ export function jobUuid(req: Request): string {
   return uuid;
 }
 
-const lastTouch = new Map<string, number>();
+/** What this replica last wrote (or is writing) into a runner's status, by runner key. */
+interface Contact {
+  at: number;
+  version: string | undefined;
+  jobTypes: readonly string[] | undefined;
+}
+const lastTouch = new Map<string, Contact>();
 
 const sameTypes = (a: readonly string[] | undefined, b: readonly string[] | undefined) =>
   a !== undefined && b !== undefined && a.length === b.length && a.every((t, i) => t === b[i]);
@@ -59,20 +72,20 @@ const sameTypes = (a: readonly string[] | undefined, b: readonly string[] | unde
  * Refreshes lastContact/ip/version (and, from jobs/request, the job types the runner asked for: the
  * operator's "is any live runner serving this type" check reads them) at most every interval per
  * runner (PeerTube: 30 s), at once when the version or the types change; never blocks the request.
+ * Changes are judged against the newer of the cached status and what we last sent, so the requests
+ * that arrive while a write is in flight (seconds on a busy apiserver) do not each write again.
  */
-function touchRunner(
-  deps: JobsDeps,
-  runner: TranscodeRunner,
-  ip: string | undefined,
-  version: string | undefined,
-  jobTypes?: string[],
-): void {
+function touchRunner(deps: JobsDeps, runner: TranscodeRunner, clientIp: ClientIp, version: string | undefined, jobTypes?: string[]): void {
   const key = `${runner.metadata.namespace}/${runner.metadata.name}`;
-  const seen = Math.max(lastTouch.get(key) ?? 0, Date.parse(runner.status?.lastContact ?? '') || 0);
-  const versionChanged = version !== undefined && version !== runner.status?.version;
-  const typesChanged = jobTypes !== undefined && !sameTypes(jobTypes, runner.status?.jobTypes);
-  if (!versionChanged && !typesChanged && Date.now() - seen < deps.config.lastContactIntervalMs) return;
-  lastTouch.set(key, Date.now());
+  const sent = lastTouch.get(key);
+  const cachedAt = Date.parse(runner.status?.lastContact ?? '') || 0;
+  const known: Contact =
+    sent && sent.at >= cachedAt ? sent : { at: cachedAt, version: runner.status?.version, jobTypes: runner.status?.jobTypes };
+  const versionChanged = version !== undefined && version !== known.version;
+  const typesChanged = jobTypes !== undefined && !sameTypes(jobTypes, known.jobTypes);
+  if (!versionChanged && !typesChanged && Date.now() - known.at < deps.config.lastContactIntervalMs) return;
+  lastTouch.set(key, { at: Date.now(), version: version ?? known.version, jobTypes: jobTypes ?? known.jobTypes });
+  const ip = clientIp();
   updateStatus<TranscodeRunner>(
     deps.kc,
     'TranscodeRunner',
@@ -90,8 +103,14 @@ function touchRunner(
     },
     { current: runner },
   ).then(
-    (written) => written && deps.store.observeRunner(written),
-    (err: unknown) => deps.log.warn({ runner: runner.metadata.name, err: errorInfo(err) }, 'lastContact update failed'),
+    (written) => {
+      contactWrites.inc({ result: written ? 'written' : 'gone' });
+      if (written) deps.store.observeRunner(written);
+    },
+    (err: unknown) => {
+      contactWrites.inc({ result: 'failed' });
+      deps.log.warn({ runner: runner.metadata.name, err: errorInfo(err) }, 'lastContact update failed');
+    },
   );
 }
 
@@ -100,25 +119,25 @@ export function servedTypes(jobTypes: string[] | undefined): string[] {
   return jobTypes ? [...new Set(jobTypes)].sort() : [...PEERTUBE_JOB_TYPES];
 }
 
-export async function requestJobs(req: Request, res: Response, deps: JobsDeps): Promise<void> {
-  const body = parseBody(RequestBody, 'jobs/request body', req.body);
+/** jobs/request (docs/peertube-runner-protocol.md §6): the pre-serialized page for the runner's types. */
+export async function serveRequest(deps: JobsDeps, raw: unknown, ip: ClientIp): Promise<Buffer> {
+  const body = parseBody(RequestBody, 'jobs/request body', raw);
   const runner = await deps.auth.requireRunner(body.runnerToken);
-  touchRunner(deps, runner, req.ip, body.version, servedTypes(body.jobTypes));
+  touchRunner(deps, runner, ip, body.version, servedTypes(body.jobTypes));
   // A runner that names no types is an official PeerTube runner: standard types only.
-  const wanted = body.jobTypes ? new Set(body.jobTypes) : undefined;
-  const availableJobs: AvailableJob[] = [];
-  for (const { job, task } of deps.store.pendingTasks()) {
-    if (wanted ? !wanted.has(task.type) : !isStandardJobType(task.type)) continue;
-    if (job.spec.cancel) continue; // the operator is about to cancel it
-    availableJobs.push({ uuid: task.uuid, type: task.type, payload: absolutePayload(task.payload, deps.config.publicUrl) });
-    if (availableJobs.length >= MAX_AVAILABLE_JOBS) break;
-  }
-  res.status(200).json({ availableJobs });
+  return deps.pages.page(body.jobTypes);
 }
 
-export async function acceptJob(req: Request, res: Response, deps: JobsDeps): Promise<void> {
-  const uuid = jobUuid(req);
-  const body = parseBody(RunnerTokenBody, 'accept body', req.body);
+export async function requestJobs(req: Request, res: Response, deps: JobsDeps): Promise<void> {
+  res
+    .status(200)
+    .type('json')
+    .send(await serveRequest(deps, req.body, () => req.ip));
+}
+
+/** accept: the optimistic write; the answer is the RunnerJob with its (only ever shown here) job token. */
+export async function serveAccept(deps: JobsDeps, uuid: string, raw: unknown): Promise<{ job: RunnerJob & { jobToken: string } }> {
+  const body = parseBody(RunnerTokenBody, 'accept body', raw);
   const runner = await deps.auth.requireRunner(body.runnerToken);
   const ref = deps.store.task(uuid);
   if (!ref) throw unknownRunnerJob();
@@ -134,7 +153,11 @@ export async function acceptJob(req: Request, res: Response, deps: JobsDeps): Pr
   if (!task) throw unknownRunnerJob();
   observeDispatch(outcome.job, task);
   deps.log.info({ task: uuid, job: outcome.job.metadata.name, runner: runner.metadata.name }, 'task accepted');
-  res.status(200).json({ job: { ...runnerJobView(outcome.job, task, deps.config.publicUrl, runner), jobToken } });
+  return { job: { ...runnerJobView(outcome.job, task, deps.config.publicUrl, runner), jobToken } };
+}
+
+export async function acceptJob(req: Request, res: Response, deps: JobsDeps): Promise<void> {
+  res.status(200).json(await serveAccept(deps, jobUuid(req), req.body));
 }
 
 export async function abortJob(req: Request, res: Response, deps: JobsDeps): Promise<void> {
@@ -166,8 +189,8 @@ export async function errorJob(req: Request, res: Response, deps: JobsDeps): Pro
   res.status(204).end();
 }
 
-export async function updateJob(req: Request, res: Response, deps: JobsDeps): Promise<void> {
-  const uuid = jobUuid(req);
+/** update: the coalesced heartbeat/progress of a processing task (multipart, as PeerTube's runner sends it). */
+export async function serveUpdate(deps: JobsDeps, uuid: string, req: IncomingMessage, ip: ClientIp): Promise<void> {
   // VOD updates carry no files; live chunks are out of scope. Drain whatever comes.
   const fields = await parseMultipart(req, {
     maxFileBytes: deps.config.maxUploadBytes,
@@ -183,11 +206,15 @@ export async function updateJob(req: Request, res: Response, deps: JobsDeps): Pr
   });
   const ctx = await deps.auth.requireRunnerJob(uuid, body.runnerToken, body.jobToken);
   // A busy official runner only calls update (every 60 s): it is still alive for the operator.
-  touchRunner(deps, ctx.runner, req.ip, undefined);
+  touchRunner(deps, ctx.runner, ip, undefined);
   // Newest PeerTube: an update racing the success upload is accepted and ignored.
-  if (ctx.task.state === TaskState.COMPLETING) return void res.status(204).end();
+  if (ctx.task.state === TaskState.COMPLETING) return;
   if (ctx.task.state !== TaskState.PROCESSING) throw notProcessing();
   deps.writer.recordProgress(ctx.job, uuid, body.progress !== undefined ? Number(body.progress) : undefined);
+}
+
+export async function updateJob(req: Request, res: Response, deps: JobsDeps): Promise<void> {
+  await serveUpdate(deps, jobUuid(req), req, () => req.ip);
   res.status(204).end();
 }
 
