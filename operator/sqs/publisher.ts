@@ -6,6 +6,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../../lib/log.js';
 import { updateStatus } from '../../lib/kube/status.js';
+import { objectKey } from '../../lib/kube/object.js';
 import { LABEL_CLIENT } from '../../lib/kube/resources.js';
 import type { TranscodeClient } from '../../lib/schema/transcode-client.js';
 import type { TranscodeJob } from '../../lib/schema/transcode-job.js';
@@ -36,17 +37,19 @@ export function publisherController(deps: PublisherDeps): Controller<TranscodeJo
   // Keys this process sent, until the cache shows them in status.published: a reconcile can run on a
   // cached object older than our own status write, and must not resend what that write recorded.
   const sentKeys = new Map<ObjectKey, { uid: string | undefined; keys: Set<string>; unrecorded?: boolean }>();
+  // status.published as our last write left it. Only the publisher writes that list, so this is the
+  // stored value even while the cache lags our write: the guarded patch starts from it and does not
+  // conflict with ourselves (docs/status-writes.md).
+  const writtenPublished = new Map<ObjectKey, { uid: string | undefined; published: string[] }>();
 
   async function reconcile(key: ObjectKey, job: TranscodeJob | undefined): Promise<ReconcileResult | void> {
     if (!job) {
-      sentKeys.delete(key);
-      progressOf.delete(key);
+      forget(key);
       return;
     }
     const recorded = job.status?.published ?? [];
     if (!publishes(job) || recorded.includes(JOB_END_KEY)) {
-      sentKeys.delete(key);
-      progressOf.delete(key);
+      forget(key);
       return;
     }
     const lastProgress = () => {
@@ -137,9 +140,24 @@ export function publisherController(deps: PublisherDeps): Controller<TranscodeJo
     return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
   }
 
+  function forget(key: ObjectKey): void {
+    sentKeys.delete(key);
+    progressOf.delete(key);
+    writtenPublished.delete(key);
+  }
+
+  /** The cached job with status.published as we last wrote it, when the cache does not show that yet. */
+  function withOurPublished(key: ObjectKey, job: TranscodeJob): TranscodeJob {
+    const mine = writtenPublished.get(key);
+    const cached = job.status?.published ?? [];
+    if (!mine || mine.uid !== job.metadata.uid || mine.published.length <= cached.length) return job;
+    return { ...job, status: { ...(job.status ?? {}), published: mine.published } };
+  }
+
   async function record(job: TranscodeJob, keys: string[]): Promise<void> {
     const { namespace, name } = job.metadata as { namespace: string; name: string };
-    await updateStatus<TranscodeJob & { status?: TranscodeJob['status'] }>(
+    const key = objectKey(namespace, name);
+    const written = await updateStatus<TranscodeJob & { status?: TranscodeJob['status'] }>(
       kc,
       'TranscodeJob',
       namespace,
@@ -151,8 +169,9 @@ export function publisherController(deps: PublisherDeps): Controller<TranscodeJo
         obj.status = { ...(obj.status ?? {}), published: [...(obj.status?.published ?? []), ...add] };
         return true;
       },
-      { current: job },
+      { current: withOurPublished(key, job) },
     );
+    if (written?.status?.published) writtenPublished.set(key, { uid: written.metadata.uid, published: written.status.published });
   }
 
   return {
