@@ -13,7 +13,12 @@ export { codecString, masterPlaylist, type Rendition } from './outputs/hls.js';
 
 /** Finalizes one output whose tasks all completed. Throws FinalizeError when a result is missing or unreadable. */
 export async function finalizeOutput(s3: S3Client, spec: OutputSpec, index: number, tasks: TaskStatus[]): Promise<Finalized> {
-  const { keys, size } = await resultKeys(s3, spec.output_bucket, tasks);
+  // Intermediate results (segments of a segmented encode) are not output files; the handler removes them.
+  const { keys, size } = await resultKeys(
+    s3,
+    spec.output_bucket,
+    tasks.filter((t) => !t.placement.intermediate),
+  );
   if (keys.length === 0) throw new FinalizeError(`output ${index}: the tasks reported no result file`);
   return OUTPUT_HANDLERS[spec.output_type].finalize({ s3, spec, index, tasks, keys, size });
 }

@@ -12,6 +12,8 @@ import type { CtVideoPayload, WebVideoPayload } from '../../lib/schema/runner-jo
 import { cancelTask, isTerminal } from '../../lib/jobs/task-state.js';
 import { resolutionOf } from '../../lib/media/ladder.js';
 import { JobCondition, UnschedulableReason } from '../../lib/schema/job-conditions.js';
+import { SEGMENT_JOB_TYPES } from '../../lib/peertube/job-types.js';
+import { segmentPolicyFromEnv, type SegmentPolicy } from './outputs/segments.js';
 
 export const NO_RUNNER_REASON = 'NO_RUNNER_FOR_TASK_TYPE';
 export const UNSCHEDULABLE_CONDITION = JobCondition.Unschedulable;
@@ -26,6 +28,8 @@ export interface SchedulingConfig {
   graceMs: number;
   /** A runner counts as live while its lastContact is younger than this (CT_RUNNER_LIVE_SECONDS, default 300 s). */
   runnerLiveMs: number;
+  /** Segment-parallel VIDEO encoding (CT_SEGMENT_*); defaults when absent. */
+  segments?: SegmentPolicy;
 }
 
 const POLICIES: readonly EncodingPolicy[] = ['exact', 'peertube', 'auto'];
@@ -48,6 +52,7 @@ export function schedulingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S
     noRunnerTimeoutMs: seconds(env, 'CT_NO_RUNNER_TIMEOUT_SECONDS', 900, 1, 604800),
     graceMs: seconds(env, 'CT_NO_RUNNER_GRACE_SECONDS', 3, 0, 3600),
     runnerLiveMs: seconds(env, 'CT_RUNNER_LIVE_SECONDS', 300, 1, 86400),
+    segments: segmentPolicyFromEnv(env),
   };
 }
 
@@ -67,6 +72,11 @@ export function wantsStandardVideo(policy: EncodingPolicy, served: ReadonlySet<s
   if (policy === 'peertube') return true;
   if (policy === 'exact') return false;
   return !served.has('ct-video-transcoding') && served.has('vod-web-video-transcoding');
+}
+
+/** Whether VIDEO tasks may be split into segments now: a live runner serves both segment task types. */
+export function canSegment(served: ReadonlySet<string>): boolean {
+  return SEGMENT_JOB_TYPES.every((t) => served.has(t));
 }
 
 /**

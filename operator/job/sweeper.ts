@@ -7,7 +7,7 @@
 //     times (its runners keep dying or going silent on it) fails instead of looping forever.
 // Pure functions on a status copy, applied inside the job controller's one status write.
 import { TaskState, type TaskStatus, type TranscodeJob, type TranscodeJobStatus } from '../../lib/schema/transcode-job.js';
-import { isTerminal } from '../../lib/jobs/task-state.js';
+import { isTerminal, parentsOf } from '../../lib/jobs/task-state.js';
 
 export const DEADLINE_REASON = 'ACTIVITY_TIMEOUT';
 
@@ -72,7 +72,8 @@ function failTask(status: TranscodeJobStatus, t: TaskStatus, error: string, now:
   t.finishedAt = now;
   t.updatedAt = now;
   for (const child of status.tasks ?? []) {
-    if (child.dependsOn === t.uuid && !isTerminal(child.state)) failTask(status, child, `the task it depends on failed: ${error}`, now);
+    if (parentsOf(child).includes(t.uuid) && !isTerminal(child.state))
+      failTask(status, child, `the task it depends on failed: ${error}`, now);
   }
 }
 

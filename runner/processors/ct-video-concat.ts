@@ -32,9 +32,7 @@ export const ctVideoConcatProcessor: Processor<CtVideoConcatPayload> = {
   async process(ctx, p) {
     const e = p.output.encoding;
     const fileName = safeFileName(p.output.fileName, 'output fileName');
-    const segments = await Promise.all(
-      p.input.segmentFileUrls.map((url, i) => ctx.download(url, `segment-${String(i).padStart(4, '0')}`)),
-    );
+    const segments = await Promise.all(p.input.segmentFileUrls.map((url, i) => ctx.download(url, `segment-${String(i).padStart(4, '0')}`)));
     const list = join(ctx.dir, 'segments.txt');
     writeFileSync(list, concatList(segments));
     const source = p.input.hasAudio ? await ctx.openInput(p.input.videoFileUrl, 'input') : undefined;

@@ -23,7 +23,9 @@ export async function videoPackets(file: string): Promise<Packet[]> {
     { maxBuffer: BUF },
   );
   const packets = (JSON.parse(stdout) as { packets: { pts_time: string; dts_time: string; flags: string }[] }).packets;
-  return packets.map((p) => ({ pts: Number(p.pts_time), dts: Number(p.dts_time), key: p.flags.includes('K') })).sort((a, b) => a.pts - b.pts);
+  return packets
+    .map((p) => ({ pts: Number(p.pts_time), dts: Number(p.dts_time), key: p.flags.includes('K') }))
+    .sort((a, b) => a.pts - b.pts);
 }
 
 /** MD5 of every decoded video frame, in output order. */
