@@ -1,7 +1,7 @@
 // VIDEO: one ct-video-transcoding task (optional watermark), or PeerTube's audio merge (still
 // image + audio) when the input has no video stream.
 import { inputMedia } from './input-media.js';
-import { DeleteObjectsCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { AudioMergePayload, CtVideoPayload } from '../../../lib/schema/runner-jobs.js';
 import type { TaskStatus } from '../../../lib/schema/transcode-job.js';
 import { resolveVideoEncoding, resolveSize } from '../../../lib/presets/resolve.js';
@@ -9,9 +9,9 @@ import { resolutionOf } from '../../../lib/media/ladder.js';
 import { blackFrameJpeg } from '../../../lib/media/preview.js';
 import { conversionRefusal } from '../../../lib/ct/conversion.js';
 import { inputPath, normalizeKey, previewKey, splitKey, taskFilePath } from './keys.js';
-import { describeMedia } from './results.js';
+import { deleteIntermediates, describeMedia } from './results.js';
 import { intermediateKeys } from './segments.js';
-import { FinalizeError, OutputFailure, placementBase, type OutputHandler, type OutputPlanContext, type PreCheckResult } from './types.js';
+import { OutputFailure, placementBase, type OutputHandler, type OutputPlanContext, type PreCheckResult } from './types.js';
 
 function planVideo(c: OutputPlanContext, frame: NonNullable<OutputPlanContext['frame']>): TaskStatus[] {
   const { spec } = c;
@@ -60,29 +60,6 @@ function planAudioMerge(c: OutputPlanContext): TaskStatus[] {
   const inputs = { video: c.input, audio: c.input, preview: c.preview };
   const placement = { ...placementBase(spec), files: { 'payload[videoFile]': c.key } };
   return [c.task({ name: c.label, type: 'vod-audio-merge-transcoding', uuid, payload, inputs, placement })];
-}
-
-/**
- * Removes the segments of a segmented encode once the joined output exists (deleting a missing key
- * succeeds: a finalization repeated after a lost status write finds nothing left to do).
- */
-async function deleteIntermediates(s3: S3Client, refs: { bucket: string; key: string }[]): Promise<void> {
-  const byBucket = new Map<string, string[]>();
-  for (const r of refs) byBucket.set(r.bucket, [...(byBucket.get(r.bucket) ?? []), r.key]);
-  for (const [bucket, keys] of byBucket) {
-    for (let i = 0; i < keys.length; i += 1000) {
-      const batch = keys.slice(i, i + 1000);
-      try {
-        const r = await s3.send(
-          new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
-        );
-        const failed = r.Errors?.[0];
-        if (failed) throw new Error(`${failed.Key}: ${failed.Code ?? 'error'}`);
-      } catch (err) {
-        throw new FinalizeError(`cannot delete the encoded segments in s3://${bucket}: ${(err as Error).message}`);
-      }
-    }
-  }
 }
 
 export const videoHandler: OutputHandler<'VIDEO'> = {
