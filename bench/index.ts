@@ -11,6 +11,7 @@ export const BENCHMARKS = {
   'api-upload': 'upload throughput through the api-server vs a direct S3 upload',
   'clients-ready': 'time for N TranscodeClients to become Ready; operator RSS with M clients',
   'jobs-lifecycle': 'operator writes per job, planning rate with a queue, operator RSS with many jobs (writes|planning|rss)',
+  segments: 'P7: a 10-minute 720p VIDEO encode whole on 1 runner vs segment-parallel on 2 (1 ffmpeg thread each), split+concat overhead',
   'sqs-ingest': 'START_JOB → TranscodeJob latency p50/p99 and burst ingest rate over many clients',
   'stack-overhead': 'the same 720p transcode by ffmpeg directly vs through the whole stack (ratio of medians)',
 } as const satisfies Record<string, string>;

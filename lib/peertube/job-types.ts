@@ -180,6 +180,11 @@ export const CtVideoConcatPayload = Type.Object({
     hasAudio: Type.Boolean(),
     media: Type.Optional(CtInputMedia),
     segmentFileUrls: Type.Array(Url, { minItems: 1 }),
+    /**
+     * Frames of every segment but the last: the join places each segment at the exact sum of the
+     * previous ones' durations (an mp4's own duration is rounded to its movie timescale, 1/1000 s).
+     */
+    segmentFrames: Type.Array(Type.Integer({ minimum: 1 })),
   }),
   output: Type.Object({ encoding: CtEncoding, fileName: Type.String() }),
 });

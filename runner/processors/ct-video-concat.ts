@@ -10,9 +10,20 @@ import { newCommand } from '../ffmpeg.js';
 import { addInput, addOutputOptions, assertOutput, isMp4Family, muxerFor, safeFileName } from './common.js';
 import type { Processor } from './types.js';
 
-/** The concat demuxer's list: one `file` line per segment, in order (names are ours: no quoting issue). */
-export function concatList(files: string[]): string {
-  return files.map((f) => `file '${f.replace(/'/g, "'\\''")}'`).join('\n') + '\n';
+/**
+ * The concat demuxer's list: one `file` line per segment, in order, each but the last with its exact
+ * duration (frames / fps, to the microsecond: ffmpeg's time base) so every segment starts exactly
+ * where the whole-file encode has that frame.
+ */
+export function concatList(files: string[], frames: number[], fps: number): string {
+  if (frames.length !== files.length - 1) throw new Error(`${files.length} segments but ${frames.length} segment frame counts`);
+  return files
+    .map((f, i) => {
+      const line = `file '${f.replace(/'/g, "'\\''")}'`;
+      return frames[i] !== undefined ? `${line}\nduration ${(frames[i]! / fps).toFixed(6)}` : line;
+    })
+    .join('\n')
+    .concat('\n');
 }
 
 /** Output options: input 0 the segment list, input 1 the source (its audio) when it has audio. */
@@ -34,7 +45,7 @@ export const ctVideoConcatProcessor: Processor<CtVideoConcatPayload> = {
     const fileName = safeFileName(p.output.fileName, 'output fileName');
     const segments = await Promise.all(p.input.segmentFileUrls.map((url, i) => ctx.download(url, `segment-${String(i).padStart(4, '0')}`)));
     const list = join(ctx.dir, 'segments.txt');
-    writeFileSync(list, concatList(segments));
+    writeFileSync(list, concatList(segments, p.input.segmentFrames, e.fps));
     const source = p.input.hasAudio ? await ctx.openInput(p.input.videoFileUrl, 'input') : undefined;
 
     const output = join(ctx.dir, fileName);

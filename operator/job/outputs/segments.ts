@@ -133,6 +133,7 @@ export function splitVideoTask(task: TaskStatus, c: SplitContext): TaskStatus[] 
       hasAudio: p.input.hasAudio,
       ...(p.input.media ? { media: p.input.media } : {}),
       segmentFileUrls: names.map((n) => taskFilePath(task.uuid, c.videoUuid, n)),
+      segmentFrames: ranges.flatMap((r) => (r.frames !== undefined ? [r.frames] : [])),
     },
     output: { encoding: e, fileName: p.output.fileName },
   };

@@ -64,7 +64,10 @@ async function segmented(
     root,
     logger,
     'ct-video-concat',
-    { input: { videoFileUrl: SRC, hasAudio, segmentFileUrls: urls }, output: { encoding, fileName: `joined.${encoding.container}` } },
+    {
+      input: { videoFileUrl: SRC, hasAudio, segmentFileUrls: urls, segmentFrames: ranges.slice(0, -1).map((r) => r.frames!) },
+      output: { encoding, fileName: `joined.${encoding.container}` },
+    },
     { [SRC]: source, ...Object.fromEntries(urls.map((u, i) => [u, segments[i]!])) },
   );
   return { output: only(r, 'concat'), segments };
@@ -171,6 +174,17 @@ describe('segment-parallel VIDEO encoding (real ffmpeg)', () => {
     const min = Math.min(...around.map((i) => psnr[i]!));
     logger.warn({ minBoundaryPsnrDb: min, minPsnrDb: Math.min(...psnr) }, 'segmented vs whole-file PSNR');
     expect(min).toBeGreaterThanOrEqual(40);
+  });
+
+  test('29.97 fps H.264 (durations not whole milliseconds): every timestamp equals the whole-file encode', async () => {
+    const e = enc({ fps: 29.97 });
+    const ranges = segmentRanges(12, e.fps, { ...POLICY, targetSec: 4 })!;
+    expect(ranges.length).toBe(3);
+    const [ref, seg] = await Promise.all([whole(cfr, e, true), segmented(cfr, e, true, ranges)]);
+    const [pa, pb] = await Promise.all([videoPackets(ref), videoPackets(seg.output)]);
+    expect(pb.length).toBe(pa.length);
+    expect(pb.map((p) => p.pts.toFixed(4))).toEqual(pa.map((p) => p.pts.toFixed(4)));
+    for (const r of ranges) expect(pb[r.startFrame]!.key).toBe(true);
   });
 
   test('a segment that cannot make all its frames fails (never a shorter range)', async () => {
