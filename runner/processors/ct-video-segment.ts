@@ -1,10 +1,11 @@
-// ct-video-segment: one time range of a segment-parallel VIDEO encode (docs/segment-encoding.md).
-// Frame-exact by construction: the cut is expressed in output frames, the input is seeked
-// (accurately: ffmpeg decodes from the key frame before and drops what precedes the seek point) to
-// `marginFrames` output frames before the first frame of the range, the frame-rate conversion runs
-// on a grid aligned with the whole-file encode's (the seek point is a multiple of 1/fps), and the
-// margin is trimmed off after it. The range is then exactly the frames the whole-file encode makes
-// for it. Fixed GOP from the first frame, no audio (the concat task encodes the audio once, whole).
+// ct-video-segment: one frame range of a segment-parallel VIDEO encode (docs/segment-encoding.md).
+// Frame-exact by construction: the range is counted in output frames; the input is seeked
+// accurately (ffmpeg decodes from the key frame before and drops what precedes the seek point) to
+// `marginFrames` before the range, with its timestamps kept (-copyts -start_at_zero: shifted to
+// zero exactly as a whole-file encode shifts them, not by the seek), so the frame-rate conversion
+// computes the very grid of the whole-file encode and sees the same source frames around the cut;
+// the range is then cut from that grid by frame index. Fixed GOP from the first frame, no audio
+// (the concat task encodes the audio once, whole).
 import { join } from 'node:path';
 import ffmpeg, { type FfprobeData } from 'fluent-ffmpeg';
 import { CtVideoSegmentPayload, type CtEncoding, type CtSegmentRange } from '../../lib/peertube/job-types.js';
@@ -13,29 +14,36 @@ import { newCommand } from '../ffmpeg.js';
 import { addInput, addOutputOptions, assertOutput, safeFileName } from './common.js';
 import type { Processor } from './types.js';
 
-/** Seconds as ffmpeg parses them, exact to the microsecond (ffmpeg's own time base). */
-function secondsArg(frames: number, fps: number): string {
-  return (frames / fps).toFixed(6);
+/** Where decoding starts: `marginFrames` output frames before the range (seconds, to the microsecond). */
+export function segmentSeek(s: CtSegmentRange, fps: number): string | undefined {
+  const from = s.startFrame - Math.min(s.marginFrames, s.startFrame);
+  return from > 0 ? (from / fps).toFixed(6) : undefined;
 }
 
-/** Where decoding starts (seconds) and how many output frames to drop first. */
-export function segmentSeek(s: CtSegmentRange, fps: number): { seekSec: string | undefined; trimFrames: number } {
-  const margin = Math.min(s.marginFrames, s.startFrame);
-  const from = s.startFrame - margin;
-  return { seekSec: from > 0 ? secondsArg(from, fps) : undefined, trimFrames: margin };
+/** Input options: source timestamps kept (shifted to start at zero, as a whole-file encode does), the seek. */
+export function segmentInputOptions(s: CtSegmentRange, fps: number): string[] {
+  const seek = segmentSeek(s, fps);
+  return ['-copyts', '-start_at_zero', ...(seek !== undefined ? ['-ss', seek] : [])];
 }
 
-/** The video filter of one segment: scale, frame rate on the whole file's grid, margin trimmed. */
+/**
+ * The video filter of one segment: scale and frame-rate conversion exactly as the whole-file encode
+ * (its output time base is 1/fps: a frame's pts is its index on the whole file's grid, because the
+ * input timestamps are not shifted by the seek), then the range [startFrame, startFrame + frames)
+ * of that grid, restarted at zero.
+ */
 export function segmentFilter(e: CtEncoding, s: CtSegmentRange): string {
-  const { trimFrames } = segmentSeek(s, e.fps);
-  const trim = trimFrames > 0 ? `,trim=start_frame=${trimFrames},setpts=PTS-STARTPTS` : '';
-  return `scale=${e.width}:${e.height},fps=${e.fps}:start_time=0${trim}`;
+  const bounds = [
+    ...(s.startFrame > 0 ? [`start_pts=${s.startFrame}`] : []),
+    ...(s.frames !== undefined ? [`end_pts=${s.startFrame + s.frames}`] : []),
+  ];
+  const trim = bounds.length ? `,trim=${bounds.join(':')},setpts=PTS-STARTPTS` : '';
+  return `scale=${e.width}:${e.height},fps=${e.fps}${trim}`;
 }
 
 /** Output options of one segment (input 0 the source): the whole-file encoding's video settings, fixed GOP, no audio. */
 export function segmentOutputOptions(e: CtEncoding, s: CtSegmentRange): string[] {
   const o = ['-map', '0:v:0', '-vf', segmentFilter(e, s)];
-  if (s.frames !== undefined) o.push('-frames:v', String(s.frames));
   o.push('-s', `${e.width}x${e.height}`, '-r', String(e.fps), '-c:v', e.videoCodec, '-b:v', e.videoBitrate);
   if (e.profile) o.push('-profile:v', e.profile);
   if (e.level) o.push('-level', e.level);
@@ -69,18 +77,18 @@ export const ctVideoSegmentProcessor: Processor<CtVideoSegmentPayload> = {
     // Seeking needs the whole file (the index may be anywhere): no reading while it downloads.
     const input = await ctx.openInput(p.input.videoFileUrl, 'input');
     await input.complete;
-    const { seekSec } = segmentSeek(s, e.fps);
     const output = join(ctx.dir, fileName);
     const cmd = newCommand(ctx.settings);
-    addInput(cmd, `file:${input.path}`, seekSec !== undefined ? ['-ss', seekSec] : []);
+    addInput(cmd, `file:${input.path}`, segmentInputOptions(s, e.fps));
     addOutputOptions(cmd, [...segmentOutputOptions(e, s), '-f', p.output.muxer]);
     cmd.output(output);
     const media = p.input.media;
     const totalSec = s.frames !== undefined ? s.frames / e.fps : media ? Math.max(1, media.durationSec - s.startFrame / e.fps) : undefined;
     await ctx.ffmpeg(cmd, `segment ${s.index + 1}/${s.count}`, totalSec);
     assertOutput(output, `segment ${s.index + 1}/${s.count}`);
-    // A short range would shift every later frame of the joined output: never let it through.
-    if (s.frames !== undefined) {
+    // A short range would shift every later frame of the joined output: never let it through. (The
+    // first may be shorter: a video stream starting after the container's start has no frames there.)
+    if (s.frames !== undefined && s.index > 0) {
       const made = await countVideoFrames(output);
       if (made !== s.frames) throw new Error(`segment ${s.index + 1}/${s.count}: ${made} frames made, ${s.frames} expected`);
     }
