@@ -13,6 +13,7 @@ export const BENCHMARKS = {
   dispatch: 'START_JOB on SQS → task accepted by a runner p50/p99 over 100 jobs, per-hop medians from status.timing',
   'jobs-lifecycle': 'operator writes per job, planning rate with a queue, operator RSS with many jobs (writes|planning|rss)',
   retention: 'operator + api-server RSS with N live jobs; etcd size and RSS while jobs go through with a short TTL (P4)',
+  segments: 'P7: a 10-minute 720p VIDEO encode whole on 1 runner vs segment-parallel on 2 (1 ffmpeg thread each), split+concat overhead',
   'sqs-ingest': 'START_JOB → TranscodeJob latency p50/p99 and burst ingest rate over many clients',
   'status-writes': 'P5: TranscodeJob status writes and conflicts per job, k tasks/runners, replace+resourceVersion vs guarded JSON patch',
   'stack-overhead': 'the same 720p transcode by ffmpeg directly vs through the whole stack (ratio of medians)',

@@ -8,6 +8,7 @@ import { awsSettingsFromEnv, type AwsSettings } from '../lib/aws/config.js';
 import { bool, duration, int, list, oneOf, str, type Env } from '../lib/config/env.js';
 import { ENCODING_POLICIES, PRINCIPAL_PATTERN } from '../lib/schema/transcode-client.js';
 import type { SchedulingConfig } from './job/scheduling.js';
+import { segmentPolicyFromEnv } from './job/outputs/segments.js';
 import { sqsConfigFromEnv, type SqsConfig } from './sqs/config.js';
 import { loadSwfConfig, type SwfConfig } from './swf/config.js';
 import { retentionSettingsFromEnv, type RetentionSettings } from './retention/settings.js';
@@ -127,6 +128,7 @@ export function jobSettingsFromEnv(env: Env = process.env): JobSettings {
       noRunnerTimeoutMs: duration(env, 'CT_NO_RUNNER_TIMEOUT_SECONDS', 900, { unit: 's', min: 1, max: 604800 }),
       graceMs: duration(env, 'CT_NO_RUNNER_GRACE_SECONDS', 3, { unit: 's', min: 0, max: 3600 }),
       runnerLiveMs: duration(env, 'CT_RUNNER_LIVE_SECONDS', 300, { unit: 's', min: 1, max: 86400 }),
+      segments: segmentPolicyFromEnv(env),
     },
   };
 }

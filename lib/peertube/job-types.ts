@@ -10,7 +10,16 @@ export const PEERTUBE_JOB_TYPES = [
   'video-studio-transcoding',
 ] as const;
 
-export const CT_JOB_TYPES = ['ct-video-transcoding', 'ct-thumbnails', 'ct-audio-extraction'] as const;
+export const CT_JOB_TYPES = [
+  'ct-video-transcoding',
+  'ct-thumbnails',
+  'ct-audio-extraction',
+  'ct-video-segment',
+  'ct-video-concat',
+] as const;
+
+/** The task types of a segment-parallel VIDEO encode (docs/segment-encoding.md). */
+export const SEGMENT_JOB_TYPES = ['ct-video-segment', 'ct-video-concat'] as const;
 
 export const ALL_JOB_TYPES = [...PEERTUBE_JOB_TYPES, ...CT_JOB_TYPES] as const;
 export type RunnerJobType = (typeof ALL_JOB_TYPES)[number];
@@ -130,6 +139,57 @@ export const CtAudioPayload = Type.Object({
 });
 export type CtAudioPayload = Static<typeof CtAudioPayload>;
 
+/**
+ * One time range of a segment-parallel VIDEO encode (docs/segment-encoding.md), in frames of the
+ * output (its constant frame rate): frames [startFrame, startFrame + frames) of what the whole-file
+ * encode would make. The runner decodes from `marginFrames` earlier so the frame-rate conversion
+ * sees the same frames before the cut as the whole-file encode does, then drops them.
+ */
+export const CtSegmentRange = Type.Object({
+  index: Type.Integer({ minimum: 0 }),
+  count: Type.Integer({ minimum: 2 }),
+  startFrame: Type.Integer({ minimum: 0 }),
+  /** Absent for the last segment: it runs to the end of the input. */
+  frames: Type.Optional(Type.Integer({ minimum: 1 })),
+  marginFrames: Type.Integer({ minimum: 0 }),
+  /** Fixed GOP length: a key frame every gopFrames frames from the segment's first (segments are whole GOPs). */
+  gopFrames: Type.Integer({ minimum: 1 }),
+});
+export type CtSegmentRange = Static<typeof CtSegmentRange>;
+
+/** ct-video-segment: the video of one time range, no audio, in the container of the intermediate files. */
+export const CtVideoSegmentPayload = Type.Object({
+  input: Type.Object({ videoFileUrl: Url, media: Type.Optional(CtInputMedia) }),
+  output: Type.Object({
+    encoding: CtEncoding,
+    segment: CtSegmentRange,
+    /** Muxer of the intermediate segment file (the concat task reads it back). */
+    muxer: Type.Union([Type.Literal('mp4'), Type.Literal('matroska')]),
+    fileName: Type.String(),
+  }),
+});
+export type CtVideoSegmentPayload = Static<typeof CtVideoSegmentPayload>;
+
+/**
+ * ct-video-concat: the encoded segments joined without re-encoding (concat demuxer, stream copy),
+ * with the input's audio encoded once, whole, into the final output file.
+ */
+export const CtVideoConcatPayload = Type.Object({
+  input: Type.Object({
+    videoFileUrl: Url,
+    hasAudio: Type.Boolean(),
+    media: Type.Optional(CtInputMedia),
+    segmentFileUrls: Type.Array(Url, { minItems: 1 }),
+    /**
+     * Frames of every segment but the last: the join places each segment at the exact sum of the
+     * previous ones' durations (an mp4's own duration is rounded to its movie timescale, 1/1000 s).
+     */
+    segmentFrames: Type.Array(Type.Integer({ minimum: 1 })),
+  }),
+  output: Type.Object({ encoding: CtEncoding, fileName: Type.String() }),
+});
+export type CtVideoConcatPayload = Static<typeof CtVideoConcatPayload>;
+
 /** Multipart file fields of a success (PeerTube's two for VOD, plus our image list). */
 export const SUCCESS_FILE_FIELDS = ['payload[videoFile]', 'payload[resolutionPlaylistFile]', 'payload[imageFiles]'] as const;
 export type SuccessFileField = (typeof SUCCESS_FILE_FIELDS)[number];
@@ -147,4 +207,6 @@ export const SUCCESS_FILES: Record<RunnerJobType, { required: SuccessFileField[]
   'ct-video-transcoding': { required: ['payload[videoFile]'] },
   'ct-audio-extraction': { required: ['payload[videoFile]'] },
   'ct-thumbnails': { required: [], multiple: 'payload[imageFiles]' },
+  'ct-video-segment': { required: ['payload[videoFile]'] },
+  'ct-video-concat': { required: ['payload[videoFile]'] },
 };

@@ -170,13 +170,33 @@ export function completeTask(
   task.result = result;
   task.progress = 100;
   endTask(task, TaskState.COMPLETED, now);
-  for (const child of status.tasks ?? []) {
-    if (child.dependsOn === uuid && child.state === TaskState.WAITING_FOR_PARENT_JOB) {
-      child.state = TaskState.PENDING;
-      child.updatedAt = now;
-    }
-  }
+  releaseWaiting(status, now);
   return { ok: true, task };
+}
+
+/** Every task `t` waits for: its PeerTube parent and, for a join (segment concat), all of dependsOnAll. */
+export function parentsOf(t: TaskStatus): string[] {
+  return [...(t.dependsOn ? [t.dependsOn] : []), ...(t.dependsOnAll ?? [])];
+}
+
+/**
+ * Waiting tasks whose parents all completed become pending. Level-based (the operator applies it
+ * too): two parents completing in concurrent writes both see the other unfinished, the next pass
+ * still releases their child. Returns the tasks released.
+ */
+export function releaseWaiting(status: TranscodeJobStatus, now: string): TaskStatus[] {
+  const tasks = status.tasks ?? [];
+  const done = new Set(tasks.filter((t) => t.state === TaskState.COMPLETED).map((t) => t.uuid));
+  const released: TaskStatus[] = [];
+  for (const child of tasks) {
+    if (child.state !== TaskState.WAITING_FOR_PARENT_JOB) continue;
+    const parents = parentsOf(child);
+    if (parents.length === 0 || !parents.every((p) => done.has(p))) continue;
+    child.state = TaskState.PENDING;
+    child.updatedAt = now;
+    released.push(child);
+  }
+  return released;
 }
 
 /** Cancel a task that has not finished; its children follow as parent-cancelled. */
@@ -190,7 +210,7 @@ export function cancelTask(status: TranscodeJobStatus, uuid: string, now: string
 
 function cascade(status: TranscodeJobStatus, parent: string, state: TaskStateId, error: string, now: string): void {
   for (const child of status.tasks ?? []) {
-    if (child.dependsOn !== parent || isTerminal(child.state)) continue;
+    if (!parentsOf(child).includes(parent) || isTerminal(child.state)) continue;
     endTask(child, state, now, error);
     cascade(status, child.uuid, state, error, now);
   }

@@ -121,6 +121,24 @@ export const TranscodeClientSpec = Type.Object({
       { additionalProperties: false },
     ),
   ),
+  segments: Type.Optional(
+    Type.Object(
+      {
+        enabled: Type.Optional(Type.Boolean({ description: 'false: VIDEO outputs are always encoded whole (one task). Default true.' })),
+        thresholdSeconds: Type.Optional(
+          Type.Integer({
+            minimum: 0,
+            maximum: 604800,
+            description: 'Sources longer than this are split. Default: the operator setting CT_SEGMENT_THRESHOLD_SECONDS (120).',
+          }),
+        ),
+      },
+      {
+        description:
+          'Segment-parallel VIDEO encoding (docs/segment-encoding.md): a long source is encoded as time ranges on several of our runners at once, then joined.',
+      },
+    ),
+  ),
   apiKeySecretRef: Type.Optional(
     Type.Object(
       {

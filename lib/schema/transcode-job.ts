@@ -40,6 +40,12 @@ export const TaskStatus = Type.Object({
   state: Type.Integer({ minimum: 1, maximum: 9, description: 'PeerTube RunnerJobState id.' }),
   priority: Type.Integer(),
   dependsOn: Type.Optional(Type.String({ description: 'uuid of the parent task.' })),
+  dependsOnAll: Type.Optional(
+    Type.Array(Type.String(), {
+      maxItems: 256,
+      description: 'uuids of every task this one waits for (all must complete first), e.g. the concat task of a segmented encode.',
+    }),
+  ),
   payload: FreeObject(
     'Public runner payload. Input URLs are stored as paths (/api/v1/runners/jobs/<uuid>/files/videos/<videoUUID>/...); the api-server makes them absolute with its public base URL when serving.',
   ),
@@ -67,6 +73,12 @@ export const TaskStatus = Type.Object({
         Type.Record(Type.String(), Type.String(), {
           description:
             'Playlist field -> media field: the uploaded playlist is rewritten to reference the stored name of that media file (set by the output handler, e.g. HLS).',
+        }),
+      ),
+      intermediate: Type.Optional(
+        Type.Boolean({
+          description:
+            'The stored file is an intermediate result (a segment of a segmented encode): not an output key; the output handler deletes it once the output is made.',
         }),
       ),
       rewritePlaylist: Type.Optional(

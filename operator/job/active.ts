@@ -3,6 +3,7 @@
 // outcome), whether a write can wait (progress-only coalescing), and when to look again.
 import type { TranscodeJob, TranscodeJobStatus, OutputStatus } from '../../lib/schema/transcode-job.js';
 import { TaskState } from '../../lib/schema/transcode-job.js';
+import { releaseWaiting } from '../../lib/peertube/task-state.js';
 import { applySwfFacts, type SwfFacts } from '../swf/recorder.js';
 import { stableJson } from '../../lib/kube/status.js';
 import type { RunnerAvailability } from './availability.js';
@@ -57,6 +58,7 @@ export function activeMutation(i: ActiveInputs): (s: TranscodeJobStatus) => void
     applySwfFacts(s, i.facts);
     if (isJobTerminal(s)) return;
     applyCancellation(i.job, s, nowIso);
+    releaseWaiting(s, nowIso); // a join whose parents completed in concurrent writes (segment concat)
     applyWatchdog(s, i.nowMs, i.stallMs);
     i.availability?.apply(i.job, s, i.nowMs);
     applyDeadlines(i.job, s, i.nowMs, i.sweep);

@@ -1,7 +1,9 @@
 // The job controller's view of the runners (docs/official-runners.md): the encoding policy's choice
 // of job type for VIDEO outputs, and NoRunnerForTaskType (a task condition, a job condition, Events)
 // for pending tasks no live runner serves. The decisions are the pure functions of scheduling.ts.
+import { randomUUID } from 'node:crypto';
 import type { Plan } from './plan.js';
+import { DEFAULT_SEGMENT_POLICY, splitVideoTask, type SegmentPolicy } from './outputs/segments.js';
 import type { CacheReader } from '../../lib/kube/cache.js';
 import { objectKey, type ObjectKey } from '../../lib/kube/object.js';
 import type { EventRecorder } from '../runtime/events.js';
@@ -17,6 +19,7 @@ import {
   UNSCHEDULABLE_CONDITION,
   applyEncodingPolicy,
   applyRunnerAvailability,
+  canSegment,
   nextAvailabilityCheck,
   servedTypes,
   unschedulableSummary,
@@ -75,9 +78,26 @@ export class RunnerAvailability {
     };
   }
 
-  /** At plan time: VIDEO tasks become standard ones when the policy says so (before any runner sees them). */
-  choosePlannedTypes(job: TranscodeJob, plan: Plan, now: string): void {
-    applyEncodingPolicy(plan, wantsStandardVideo(this.policyOf(job), this.served()), now);
+  /**
+   * At plan time: VIDEO tasks become standard ones when the policy says so, or, for a long source
+   * when our runners serve the segment types, N segment tasks and a concat task (before any runner
+   * sees them; docs/segment-encoding.md).
+   */
+  choosePlannedTypes(job: TranscodeJob, plan: Plan, now: string, newUuid: () => string = randomUUID): void {
+    const served = this.served();
+    applyEncodingPolicy(plan, wantsStandardVideo(this.policyOf(job), served), now);
+    const policy = this.segmentPolicyOf(job);
+    if (!policy || !canSegment(served)) return;
+    const ctx = { videoUuid: job.metadata.uid ?? job.metadata.name ?? 'unknown', policy, newUuid, now };
+    plan.tasks = plan.tasks.flatMap((t) => splitVideoTask(t, ctx) ?? [t]);
+  }
+
+  /** The segment policy of the job's client, or undefined when it opted out. */
+  segmentPolicyOf(job: TranscodeJob): SegmentPolicy | undefined {
+    const own = this.client(job)?.spec.segments;
+    if (own?.enabled === false) return undefined;
+    const base = this.cfg.segments ?? DEFAULT_SEGMENT_POLICY;
+    return own?.thresholdSeconds !== undefined ? { ...base, thresholdSec: own.thresholdSeconds } : base;
   }
 
   /** In the status mutation of a running job. */

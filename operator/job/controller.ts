@@ -29,7 +29,7 @@ import { accessRefusals, checkJobAccess, type JobAccess } from '../../lib/ct/buc
 import { effectiveOutput } from '../../lib/ct/conversion.js';
 import { resolutionOf } from '../../lib/media/ladder.js';
 import { updateOutputs, isJobTerminal, tasksOf } from './lifecycle.js';
-import { finalizeOutput, FinalizeError, type Finalized } from './finalize.js';
+import { discardIntermediates, finalizeOutput, FinalizeError, type Finalized } from './finalize.js';
 import { applySwfFacts, type SwfFacts, type SwfRecorder } from '../swf/recorder.js';
 import { jobsPlanned, probeDuration } from './metrics.js';
 import { JobWriter } from './writer.js';
@@ -297,6 +297,9 @@ export class JobController implements Controller<TranscodeJob> {
       mutate = mutation(facts);
       preview = this.previewOf(job, stored, mutate);
     }
+    await discardIntermediates(this.o.s3, stored, preview).catch((err: unknown) =>
+      log.warn({ err: errorInfo(err) }, 'intermediate segment files of an ended output could not be deleted'),
+    );
     const sinceWrite = nowMs - this.writer.lastWriteOf(key);
     let base: number | undefined = facts.retryMs;
     const due = this.progressWriteMs !== undefined && sinceWrite >= this.progressWriteMs && stableJson(preview) !== stableJson(stored);

@@ -12,6 +12,8 @@ import type { CtVideoPayload, WebVideoPayload } from '../../lib/peertube/job-typ
 import { cancelTask, isTerminal } from '../../lib/peertube/task-state.js';
 import { resolutionOf } from '../../lib/media/ladder.js';
 import { JobCondition, UnschedulableReason } from '../../lib/schema/job-conditions.js';
+import { SEGMENT_JOB_TYPES } from '../../lib/peertube/job-types.js';
+import type { SegmentPolicy } from './outputs/segments.js';
 
 export const NO_RUNNER_REASON = 'NO_RUNNER_FOR_TASK_TYPE';
 export const UNSCHEDULABLE_CONDITION = JobCondition.Unschedulable;
@@ -26,6 +28,8 @@ export interface SchedulingConfig {
   graceMs: number;
   /** A runner counts as live while its lastContact is younger than this (CT_RUNNER_LIVE_SECONDS, default 300 s). */
   runnerLiveMs: number;
+  /** Segment-parallel VIDEO encoding (CT_SEGMENT_*); defaults when absent. */
+  segments?: SegmentPolicy;
 }
 
 /** Job types served by runners seen within `liveMs` (from what they asked for in jobs/request or, if set, spec.jobTypes). */
@@ -44,6 +48,11 @@ export function wantsStandardVideo(policy: EncodingPolicy, served: ReadonlySet<s
   if (policy === 'peertube') return true;
   if (policy === 'exact') return false;
   return !served.has('ct-video-transcoding') && served.has('vod-web-video-transcoding');
+}
+
+/** Whether VIDEO tasks may be split into segments now: a live runner serves both segment task types. */
+export function canSegment(served: ReadonlySet<string>): boolean {
+  return SEGMENT_JOB_TYPES.every((t) => served.has(t));
 }
 
 /**

@@ -8,7 +8,7 @@
 // Pure functions on a status copy, applied inside the job controller's one status write. The limits
 // are read with the other job settings by operator/config.ts.
 import { TaskState, type TaskStatus, type TranscodeJob, type TranscodeJobStatus } from '../../lib/schema/transcode-job.js';
-import { isTerminal } from '../../lib/peertube/task-state.js';
+import { isTerminal, parentsOf } from '../../lib/peertube/task-state.js';
 import type { Env } from '../../lib/config/env.js';
 import { jobSettingsFromEnv, type JobSettings } from '../config.js';
 
@@ -62,7 +62,8 @@ function failTask(status: TranscodeJobStatus, t: TaskStatus, error: string, now:
   t.finishedAt = now;
   t.updatedAt = now;
   for (const child of status.tasks ?? []) {
-    if (child.dependsOn === t.uuid && !isTerminal(child.state)) failTask(status, child, `the task it depends on failed: ${error}`, now);
+    if (parentsOf(child).includes(t.uuid) && !isTerminal(child.state))
+      failTask(status, child, `the task it depends on failed: ${error}`, now);
   }
 }
 

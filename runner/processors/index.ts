@@ -4,6 +4,8 @@ import { audioMergeProcessor } from './audio-merge.js';
 import { ctAudioProcessor } from './ct-audio.js';
 import { ctThumbnailsProcessor } from './ct-thumbnails.js';
 import { ctVideoProcessor } from './ct-video.js';
+import { ctVideoConcatProcessor } from './ct-video-concat.js';
+import { ctVideoSegmentProcessor } from './ct-video-segment.js';
 import { hlsProcessor } from './hls.js';
 import { studioProcessor } from './studio.js';
 import { runnable, type RunnableProcessor } from './types.js';
@@ -17,4 +19,6 @@ export const PROCESSORS: Record<RunnerJobType, RunnableProcessor> = {
   'ct-video-transcoding': runnable(ctVideoProcessor),
   'ct-thumbnails': runnable(ctThumbnailsProcessor),
   'ct-audio-extraction': runnable(ctAudioProcessor),
+  'ct-video-segment': runnable(ctVideoSegmentProcessor),
+  'ct-video-concat': runnable(ctVideoConcatProcessor),
 };

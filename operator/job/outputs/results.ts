@@ -1,6 +1,7 @@
 // S3 checks shared by the finalizers: result objects exist (HeadObject), media is readable
 // (ffprobe on a presigned URL), long key lists go to a manifest object.
 import {
+  DeleteObjectsCommand,
   HeadObjectCommand,
   GetObjectCommand,
   PutObjectCommand,
@@ -117,4 +118,27 @@ export async function describeMedia(
     ...(duration !== undefined ? { duration } : {}),
     ...(v?.width && v.height ? { width: v.width, height: v.height } : {}),
   };
+}
+
+/**
+ * Removes the segments of a segmented encode once the joined output exists (deleting a missing key
+ * succeeds: a finalization repeated after a lost status write finds nothing left to do).
+ */
+export async function deleteIntermediates(s3: S3Client, refs: { bucket: string; key: string }[]): Promise<void> {
+  const byBucket = new Map<string, string[]>();
+  for (const r of refs) byBucket.set(r.bucket, [...(byBucket.get(r.bucket) ?? []), r.key]);
+  for (const [bucket, keys] of byBucket) {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000);
+      try {
+        const r = await s3.send(
+          new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
+        );
+        const failed = r.Errors?.[0];
+        if (failed) throw new Error(`${failed.Key}: ${failed.Code ?? 'error'}`);
+      } catch (err) {
+        throw new FinalizeError(`cannot delete the encoded segments in s3://${bucket}: ${(err as Error).message}`);
+      }
+    }
+  }
 }

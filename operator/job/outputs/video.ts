@@ -9,7 +9,8 @@ import { resolutionOf } from '../../../lib/media/ladder.js';
 import { blackFrameJpeg } from '../../../lib/media/preview.js';
 import { conversionRefusal } from '../../../lib/ct/conversion.js';
 import { inputPath, normalizeKey, previewKey, splitKey, taskFilePath } from './keys.js';
-import { describeMedia } from './results.js';
+import { deleteIntermediates, describeMedia } from './results.js';
+import { intermediateKeys } from './segments.js';
 import { OutputFailure, placementBase, type OutputHandler, type OutputPlanContext, type PreCheckResult } from './types.js';
 
 function planVideo(c: OutputPlanContext, frame: NonNullable<OutputPlanContext['frame']>): TaskStatus[] {
@@ -101,7 +102,9 @@ export const videoHandler: OutputHandler<'VIDEO'> = {
 
   plan: (c) => (c.frame ? planVideo(c, c.frame) : planAudioMerge(c)),
 
-  async finalize({ s3, spec, keys, size }) {
-    return { status: 'Succeeded', bucket: spec.output_bucket, keys, size, ...(await describeMedia(s3, spec.output_bucket, keys[0]!)) };
+  async finalize({ s3, spec, tasks, keys, size }) {
+    const made = await describeMedia(s3, spec.output_bucket, keys[0]!);
+    await deleteIntermediates(s3, intermediateKeys(tasks));
+    return { status: 'Succeeded', bucket: spec.output_bucket, keys, size, ...made };
   },
 };

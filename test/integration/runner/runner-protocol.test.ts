@@ -148,6 +148,8 @@ describe('runner ↔ PeerTube protocol', () => {
       'ct-video-transcoding',
       'ct-thumbnails',
       'ct-audio-extraction',
+      'ct-video-segment',
+      'ct-video-concat',
     ]);
     await new Promise((res) => setTimeout(res, 500));
     const job = webVideoJob(fake);

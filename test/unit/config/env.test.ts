@@ -67,14 +67,26 @@ test.each([
 });
 
 test('operator: one composed config with SQS, SWF and job settings', () => {
-  const c = operatorConfig({ CT_SQS_POLLERS: '7', CT_SWF_DOMAIN: 'prod', CT_STALL_SECONDS: '3', CT_ENCODING_POLICY: 'exact' });
+  const c = operatorConfig({
+    CT_SQS_POLLERS: '7',
+    CT_SWF_DOMAIN: 'prod',
+    CT_STALL_SECONDS: '3',
+    CT_ENCODING_POLICY: 'exact',
+    CT_SEGMENT_THRESHOLD_SECONDS: '600',
+  });
   expect(c.sqs.pollers).toBe(7);
   expect(c.swf.domain).toBe('prod');
   expect(c.job).toEqual({
     stallMs: 3000,
     concurrency: 4,
     sweep: { jobDeadlineMs: 86_400_000, maxTimeouts: 10 },
-    scheduling: { encodingPolicy: 'exact', noRunnerTimeoutMs: 900_000, graceMs: 3000, runnerLiveMs: 300_000 },
+    scheduling: {
+      encodingPolicy: 'exact',
+      noRunnerTimeoutMs: 900_000,
+      graceMs: 3000,
+      runnerLiveMs: 300_000,
+      segments: { thresholdSec: 600, targetSec: 30, maxSegments: 16, gopSec: 2, marginSec: 1 },
+    },
   });
 });
 
@@ -83,6 +95,7 @@ test.each([
   ['CT_LEADER_ELECTION', 'maybe'],
   ['CT_QUEUE_PREFIX', 'a b'],
   ['CT_SQS_POLLERS', '0'],
+  ['CT_SEGMENT_MAX', '1'],
   ['CT_SQS_ENABLED', 'perhaps'],
   ['CT_SWF_ENABLED', 'maybe'],
   ['CT_SWF_DECISION_TIMEOUT', 'NONE'],

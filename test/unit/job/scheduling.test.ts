@@ -1,5 +1,6 @@
 // Runner availability on pure status objects: served types, the encoding policy, NoRunnerForTaskType
 // (grace, mark, recovery, deadline) and the CT message it yields.
+import { DEFAULT_SEGMENT_POLICY } from '../../../operator/job/outputs/segments.js';
 import {
   applyEncodingPolicy,
   applyRunnerAvailability,
@@ -182,7 +183,13 @@ test('CT: an unschedulable task yields one ACTIVITY_UNSCHEDULABLE naming the typ
 
 test('operator settings: defaults, and bad values name the variable', () => {
   const schedulingConfigFromEnv = (env: NodeJS.ProcessEnv) => jobSettingsFromEnv(env).scheduling;
-  expect(schedulingConfigFromEnv({})).toEqual({ encodingPolicy: 'auto', noRunnerTimeoutMs: 900_000, graceMs: 3000, runnerLiveMs: 300_000 });
+  expect(schedulingConfigFromEnv({})).toEqual({
+    encodingPolicy: 'auto',
+    noRunnerTimeoutMs: 900_000,
+    graceMs: 3000,
+    runnerLiveMs: 300_000,
+    segments: DEFAULT_SEGMENT_POLICY,
+  });
   expect(() => schedulingConfigFromEnv({ CT_ENCODING_POLICY: 'fast' })).toThrow(/CT_ENCODING_POLICY/);
   expect(() => schedulingConfigFromEnv({ CT_NO_RUNNER_TIMEOUT_SECONDS: '0' })).toThrow(/CT_NO_RUNNER_TIMEOUT_SECONDS/);
 });
