@@ -1,6 +1,6 @@
 // Prometheus metrics of the operator runtime, in one registry served on /metrics.
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { defineMetrics } from '../../lib/metrics.js';
+import { defineMetrics, trackEventLoopLag } from '../../lib/metrics.js';
 import { registerStatusMetrics } from '../../lib/kube/status-metrics.js';
 
 export const registry = new Registry();
@@ -8,6 +8,7 @@ collectDefaultMetrics({ register: registry, prefix: 'ct_operator_' });
 /** Defines a metric in the operator's registry (used by every operator component's metrics.ts). */
 export const metric = defineMetrics(registry);
 registerStatusMetrics(metric);
+trackEventLoopLag(metric, 'ct_operator_event_loop_lag_seconds');
 
 export const reconcileTotal = metric.counter(
   'ct_operator_reconcile_total',
