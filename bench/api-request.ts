@@ -1,6 +1,6 @@
 // Benchmark P3 (issue 15): POST /api/v1/runners/jobs/request with 1,000 pending tasks and 100
 // registered runners, served by the api-server, against two baselines answering the same bytes on
-// the same machine (bench/bare-http.ts): a bare express app and bare node:http. Load comes from
+// the same machine (bench/support/bare-http.ts): a bare express app and bare node:http. Load comes from
 // Debian's wrk (a compiled load generator; a Lua script POSTs the body, rotating the 100 runner
 // tokens). Per connection count (c=16, c=64): a warm-up, then rounds alternating the targets (the
 // order rotates every round), medians of req/s and of wrk's p50/p99; then the same under a CPU hog
@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { spawnManaged, freePort, waitFor, type ManagedProcess } from '../test/env/process.js';
 import { REPO_ROOT } from '../test/env/paths.js';
 import { registerRunners, seedPendingTasks, startBenchEnv } from './api-common.js';
-import { cpuMs, hogCpu, parseWrk, runWrk, supervisedPid, wrkPostScript, type WrkResult } from './wrk.js';
+import { cpuMs, hogCpu, parseWrk, runWrk, supervisedPid, wrkPostScript, type WrkResult } from './support/wrk.js';
 
 const { values } = parseArgs({
   options: {
@@ -93,7 +93,7 @@ try {
     const proc = spawnManaged(
       `bare-${kind}`,
       process.execPath,
-      [join(REPO_ROOT, 'dist', 'bench', 'bare-http.js'), kind, String(port), bodyFile],
+      [join(REPO_ROOT, 'dist', 'bench', 'support', 'bare-http.js'), kind, String(port), bodyFile],
       {
         logFile: join(dir, `bare-${kind}.log`),
       },

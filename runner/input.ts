@@ -7,7 +7,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { CtInputMedia } from '../lib/schema/runner-jobs.js';
+import type { CtInputMedia } from '../lib/peertube/job-types.js';
 import { probeMedia, type MediaInfo } from './probe.js';
 
 export interface OpenedInput {

@@ -10,7 +10,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { validator } from '../lib/validate.js';
 import { contentTypeOf } from '../lib/media/content-type.js';
 import { CODES } from '../lib/peertube/problems.js';
-import { StreamedUploadMismatch, streamingForm } from './upload.js';
+import { StreamedUploadMismatch, streamingForm, type UploadFile } from './upload.js';
 import { uploadInParts, type PartApi } from './part-upload.js';
 import {
   CreateUploadResult,
@@ -22,7 +22,6 @@ import {
   SUCCESS_UPLOADS_FIELD,
   type CreateUploadBody,
 } from '../lib/peertube/part-upload.js';
-import type { SuccessFileField } from '../lib/peertube/job-types.js';
 import { RUNNER_ROUTES as R, runnerPath } from '../lib/peertube/routes.js';
 import {
   AcceptResultMinimal,
@@ -74,23 +73,6 @@ const checkRequest = validator(RequestResult, 'jobs/request response');
 const checkAccept = validator(AcceptResultMinimal, 'accept response');
 const checkCreateUpload = validator(CreateUploadResult, 'ct-uploads response');
 const checkPart = validator(PartResult, 'ct-uploads part response');
-
-export interface UploadFile {
-  field: SuccessFileField;
-  path: string;
-  /** Name sent in the part's filename; default: the file's base name. */
-  filename?: string;
-  contentType?: string;
-  /** The file is still being made: it is sent once this resolves; rejecting fails the upload with its reason. */
-  ready?: Promise<void>;
-  /** With `ready`: the file is written front to back and is sent while it grows (runner/upload.ts). */
-  growing?: boolean;
-  /**
-   * With `ready`: the file is written front to back except its first `headBytes`, rewritten when it
-   * ends (MP4 with -moov_size). Sent as a part upload while it grows, head last (runner/part-upload.ts).
-   */
-  headBytes?: number;
-}
 
 /** A multipart POST to the runner API (update, success). */
 interface MultipartRequest {

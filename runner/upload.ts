@@ -8,7 +8,25 @@ import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { contentTypeOf } from '../lib/media/content-type.js';
-import type { UploadFile } from './protocol-client.js';
+import type { SuccessFileField } from '../lib/peertube/job-types.js';
+
+/** A file a task uploads with its success (or update) call. */
+export interface UploadFile {
+  field: SuccessFileField;
+  path: string;
+  /** Name sent in the part's filename; default: the file's base name. */
+  filename?: string;
+  contentType?: string;
+  /** The file is still being made: it is sent once this resolves; rejecting fails the upload with its reason. */
+  ready?: Promise<void>;
+  /** With `ready`: the file is written front to back and is sent while it grows (runner/upload.ts). */
+  growing?: boolean;
+  /**
+   * With `ready`: the file is written front to back except its first `headBytes`, rewritten when it
+   * ends (MP4 with -moov_size). Sent as a part upload while it grows, head last (runner/part-upload.ts).
+   */
+  headBytes?: number;
+}
 
 /** How often a growing file is checked for new bytes. */
 const POLL_MS = 25;

@@ -20,9 +20,9 @@ import type { JobTiming, TranscodeJob, TranscodeJobStatus } from '../../lib/sche
 import type { TranscodeClient } from '../../lib/schema/transcode-client.js';
 import { probeObject, checkInput, displayFrame, ProbeError } from '../../lib/media/probe.js';
 import { admissionProblem } from '../../lib/jobs/status-limits.js';
-import type { CacheReader, ObjectKey } from '../runtime/cache.js';
+import type { CacheReader } from '../../lib/kube/cache.js';
 import type { EventRecorder } from '../runtime/events.js';
-import { objectKey } from '../runtime/cache.js';
+import { objectKey, type ObjectKey } from '../../lib/kube/object.js';
 import type { Controller, ReconcileResult } from '../runtime/controller.js';
 import { planJob } from './plan.js';
 import { accessRefusals, checkJobAccess, type JobAccess } from '../../lib/ct/bucket-access.js';
@@ -37,13 +37,12 @@ import { markCompleted } from './completion.js';
 import type { TranscodeRunner } from '../../lib/schema/transcode-runner.js';
 import { RunnerAvailability } from './availability.js';
 import type { SchedulingConfig } from './scheduling.js';
-import { expirePending, isPastDeadline, sweepLimitsFromEnv, type SweepLimits } from './sweeper.js';
-import { stallMsFromEnv } from './settings.js';
+import { expirePending, isPastDeadline, type SweepLimits } from './sweeper.js';
 import { decideAdmission } from './admission.js';
 import { preCheckOutputs } from './pre-checks.js';
 import { applyStart, cancelBeforeStart, markQueued, receivedAt, type StartOutcome } from './pending.js';
 import { activeMutation, mustWriteNow, mergeFacts, nextRequeue, scheduledTaken } from './active.js';
-import { stableJson } from '../runtime/status.js';
+import { stableJson } from '../../lib/kube/status.js';
 
 export interface JobControllerOptions {
   kc: KubeConfig;
@@ -54,7 +53,7 @@ export interface JobControllerOptions {
   /** undefined = SWF recording off. */
   recorder?: SwfRecorder;
   /** Stall watchdog threshold (CT_STALL_SECONDS, default 180 s: 3× the official runner's 60 s update interval). */
-  stallMs?: number;
+  stallMs: number;
   /**
    * Changes that can wait (job progress, SWF facts a restart finds again: active.ts mustWriteNow) are
    * written on their own at most this often; undefined (default): only with the next needed write.
@@ -62,7 +61,7 @@ export interface JobControllerOptions {
   progressWriteMs?: number;
   concurrency?: number;
   /** Last-resort limits (job deadline, stall timeouts per task); default from the environment. */
-  sweep?: SweepLimits;
+  sweep: SweepLimits;
   now?: () => number;
   /** Kubernetes Events on the jobs (planned, rejected, finished). */
   events?: EventRecorder;
@@ -90,9 +89,9 @@ export class JobController implements Controller<TranscodeJob> {
   private readonly availability: RunnerAvailability | undefined;
 
   constructor(private readonly o: JobControllerOptions) {
-    this.stallMs = o.stallMs ?? stallMsFromEnv();
+    this.stallMs = o.stallMs;
     this.progressWriteMs = o.progressWriteMs;
-    this.sweep = o.sweep ?? sweepLimitsFromEnv();
+    this.sweep = o.sweep;
     this.now = o.now ?? Date.now;
     this.writer = new JobWriter({ kc: o.kc, log: o.log, events: o.events, now: this.now });
     this.concurrency = o.concurrency ?? 4;

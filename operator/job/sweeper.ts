@@ -9,17 +9,11 @@
 // are read with the other job settings by operator/config.ts.
 import { TaskState, type TaskStatus, type TranscodeJob, type TranscodeJobStatus } from '../../lib/schema/transcode-job.js';
 import { isTerminal, parentsOf } from '../../lib/peertube/task-state.js';
-import type { Env } from '../../lib/config/env.js';
-import { jobSettingsFromEnv, type JobSettings } from '../config.js';
+import type { JobSettings } from '../config.js';
 
 export const DEADLINE_REASON = 'ACTIVITY_TIMEOUT';
 
 export type SweepLimits = JobSettings['sweep'];
-
-/** The fallback of operator/job/controller.ts when built without `sweep` (index.ts always passes it). */
-export function sweepLimitsFromEnv(env: Env = process.env): SweepLimits {
-  return jobSettingsFromEnv(env).sweep;
-}
 
 /** When the job's deadline passes (ms since the epoch); NaN without a creation time. */
 export function deadlineOf(job: TranscodeJob, limits: SweepLimits): number {

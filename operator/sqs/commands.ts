@@ -12,7 +12,7 @@ import { LABEL_CLIENT } from '../../lib/kube/resources.js';
 import type { TranscodeJob } from '../../lib/schema/transcode-job.js';
 import { jobName, transcodeJobBody } from '../../lib/ct/naming.js';
 import { parseCommand } from '../../lib/ct/parse.js';
-import { isTerminal } from '../../lib/jobs/task-state.js';
+import { isTerminal } from '../../lib/peertube/task-state.js';
 import { admissionProblem } from '../../lib/jobs/status-limits.js';
 import {
   ctMessage,

@@ -30,17 +30,87 @@ function publishes(job: TranscodeJob): boolean {
   return job.spec.source !== 'api';
 }
 
+type ProgressSeen = Map<string, { at: number; progress: number | undefined }>;
+
+const progressOfMessage = (p: PlannedMessage): number | undefined =>
+  (p.message.data as { activity?: { progress?: number } }).activity?.progress;
+
+/** The planned messages to send now: ACTIVITY_PROGRESS only when changed, at most once per interval per task. */
+export function throttleProgress(
+  planned: PlannedMessage[],
+  seen: ProgressSeen | undefined,
+  now: number,
+  intervalMs: number,
+): { toSend: PlannedMessage[]; requeueAfterMs: number | undefined } {
+  let requeueAfterMs: number | undefined;
+  const toSend: PlannedMessage[] = [];
+  for (const p of planned) {
+    const last = p.key === undefined && p.taskUuid ? seen?.get(p.taskUuid) : undefined;
+    if (last && last.progress === progressOfMessage(p)) continue;
+    if (last && now - last.at < intervalMs) {
+      const wait = intervalMs - (now - last.at);
+      requeueAfterMs = Math.min(requeueAfterMs ?? wait, wait);
+      continue;
+    }
+    toSend.push(p);
+  }
+  return { toSend, requeueAfterMs };
+}
+
+/**
+ * status.published as our last write left it. Only the publisher writes that list, so this is the
+ * stored value even while the cache lags our write: the guarded patch starts from it and does not
+ * conflict with our own previous write (docs/status-writes.md).
+ */
+class PublishedMemory {
+  private readonly lists = new Map<ObjectKey, { uid: string | undefined; published: string[] }>();
+
+  remember(key: ObjectKey, written: TranscodeJob): void {
+    if (written.status?.published) this.lists.set(key, { uid: written.metadata.uid, published: written.status.published });
+  }
+
+  /** The cached job with status.published as we last wrote it, when the cache does not show that yet. */
+  apply(key: ObjectKey, job: TranscodeJob): TranscodeJob {
+    const mine = this.lists.get(key);
+    const cached = job.status?.published ?? [];
+    if (!mine || mine.uid !== job.metadata.uid || mine.published.length <= cached.length) return job;
+    return { ...job, status: { ...(job.status ?? {}), published: mine.published } };
+  }
+
+  delete(key: ObjectKey): void {
+    this.lists.delete(key);
+  }
+}
+
+/** Adds `keys` to the job's status.published (a guarded patch starting from our last written list). */
+async function recordPublished(kc: KubeConfig, memory: PublishedMemory, job: TranscodeJob, keys: string[]): Promise<void> {
+  const { namespace, name } = job.metadata as { namespace: string; name: string };
+  const key = objectKey(namespace, name);
+  const written = await updateStatus<TranscodeJob & { status?: TranscodeJob['status'] }>(
+    kc,
+    'TranscodeJob',
+    namespace,
+    name,
+    (obj) => {
+      const have = new Set(obj.status?.published ?? []);
+      const add = keys.filter((k) => !have.has(k));
+      if (!add.length) return false;
+      obj.status = { ...(obj.status ?? {}), published: [...(obj.status?.published ?? []), ...add] };
+      return true;
+    },
+    { current: memory.apply(key, job) },
+  );
+  if (written) memory.remember(key, written);
+}
+
 export function publisherController(deps: PublisherDeps): Controller<TranscodeJob> {
   const { kc, jobs, clients, send, config, log } = deps;
   // Per job, so a job deleted before its end (kubectl delete) leaves nothing behind.
-  const progressOf = new Map<ObjectKey, Map<string, { at: number; progress: number | undefined }>>();
+  const progressOf = new Map<ObjectKey, ProgressSeen>();
   // Keys this process sent, until the cache shows them in status.published: a reconcile can run on a
   // cached object older than our own status write, and must not resend what that write recorded.
   const sentKeys = new Map<ObjectKey, { uid: string | undefined; keys: Set<string>; unrecorded?: boolean }>();
-  // status.published as our last write left it. Only the publisher writes that list, so this is the
-  // stored value even while the cache lags our write: the guarded patch starts from it and does not
-  // conflict with ourselves (docs/status-writes.md).
-  const writtenPublished = new Map<ObjectKey, { uid: string | undefined; published: string[] }>();
+  const writtenPublished = new PublishedMemory();
 
   async function reconcile(key: ObjectKey, job: TranscodeJob | undefined): Promise<ReconcileResult | void> {
     if (!job) {
@@ -69,7 +139,7 @@ export function publisherController(deps: PublisherDeps): Controller<TranscodeJo
       if (!mine.keys.size) sentKeys.delete(key);
       // The status write after an earlier send failed: record first (resending would duplicate).
       else if (mine.unrecorded) {
-        await record(job, [...mine.keys]);
+        await recordPublished(kc, writtenPublished, job, [...mine.keys]);
         mine.unrecorded = false;
       }
     }
@@ -85,21 +155,7 @@ export function publisherController(deps: PublisherDeps): Controller<TranscodeJo
     }
 
     const now = Date.now();
-    let requeueAfterMs: number | undefined;
-    const toSend: PlannedMessage[] = [];
-    for (const p of planned) {
-      if (p.key === undefined && p.taskUuid) {
-        const last = progressOf.get(key)?.get(p.taskUuid);
-        const progress = (p.message.data as { activity?: { progress?: number } }).activity?.progress;
-        if (last && last.progress === progress) continue;
-        if (last && now - last.at < config.progressIntervalMs) {
-          const wait = config.progressIntervalMs - (now - last.at);
-          requeueAfterMs = Math.min(requeueAfterMs ?? wait, wait);
-          continue;
-        }
-      }
-      toSend.push(p);
-    }
+    const { toSend, requeueAfterMs } = throttleProgress(planned, progressOf.get(key), now, config.progressIntervalMs);
     if (!toSend.length) return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
 
     const end = publishLag.startTimer();
@@ -115,10 +171,7 @@ export function publisherController(deps: PublisherDeps): Controller<TranscodeJo
           if (!entry) sentKeys.set(key, (entry = { uid: job.metadata.uid, keys: new Set() }));
           entry.keys.add(p.key);
         } else if (p.taskUuid) {
-          lastProgress().set(p.taskUuid, {
-            at: now,
-            progress: (p.message.data as { activity?: { progress?: number } }).activity?.progress,
-          });
+          lastProgress().set(p.taskUuid, { at: now, progress: progressOfMessage(p) });
         }
       }
     } catch (err) {
@@ -126,7 +179,7 @@ export function publisherController(deps: PublisherDeps): Controller<TranscodeJo
     }
     // Record what did go out even when a later send failed, so the retry resends only the rest.
     try {
-      if (sent.length) await record(job, sent);
+      if (sent.length) await recordPublished(kc, writtenPublished, job, sent);
     } catch (err) {
       const entry = sentKeys.get(key);
       if (entry) entry.unrecorded = true;
@@ -144,34 +197,6 @@ export function publisherController(deps: PublisherDeps): Controller<TranscodeJo
     sentKeys.delete(key);
     progressOf.delete(key);
     writtenPublished.delete(key);
-  }
-
-  /** The cached job with status.published as we last wrote it, when the cache does not show that yet. */
-  function withOurPublished(key: ObjectKey, job: TranscodeJob): TranscodeJob {
-    const mine = writtenPublished.get(key);
-    const cached = job.status?.published ?? [];
-    if (!mine || mine.uid !== job.metadata.uid || mine.published.length <= cached.length) return job;
-    return { ...job, status: { ...(job.status ?? {}), published: mine.published } };
-  }
-
-  async function record(job: TranscodeJob, keys: string[]): Promise<void> {
-    const { namespace, name } = job.metadata as { namespace: string; name: string };
-    const key = objectKey(namespace, name);
-    const written = await updateStatus<TranscodeJob & { status?: TranscodeJob['status'] }>(
-      kc,
-      'TranscodeJob',
-      namespace,
-      name,
-      (obj) => {
-        const have = new Set(obj.status?.published ?? []);
-        const add = keys.filter((k) => !have.has(k));
-        if (!add.length) return false;
-        obj.status = { ...(obj.status ?? {}), published: [...(obj.status?.published ?? []), ...add] };
-        return true;
-      },
-      { current: withOurPublished(key, job) },
-    );
-    if (written?.status?.published) writtenPublished.set(key, { uid: written.metadata.uid, published: written.status.published });
   }
 
   return {

@@ -5,7 +5,8 @@ import type { Validator } from '../../lib/validate.js';
 import type { RunnerJobType } from '../../lib/peertube/job-types.js';
 import type { FfmpegSettings } from '../ffmpeg.js';
 import type { OpenedInput } from '../input.js';
-import type { AcceptedJob, UploadFile } from '../protocol-client.js';
+import type { AcceptedJob } from '../protocol-client.js';
+import type { UploadFile } from '../upload.js';
 
 export interface JobContext {
   job: AcceptedJob;

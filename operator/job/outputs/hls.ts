@@ -3,7 +3,7 @@
 // rewrite so it references the stored fragmented mp4 (the generic success path knows no HLS).
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { FfprobeData } from 'fluent-ffmpeg';
-import type { HlsPayload } from '../../../lib/schema/runner-jobs.js';
+import type { HlsPayload } from '../../../lib/peertube/job-types.js';
 import { ladderFor, requestedLadder, resolutionOf, renditionFps } from '../../../lib/media/ladder.js';
 import { hlsKeys, inputPath, normalizeKey, splitKey } from './keys.js';
 import { boundedOutputKeys, head, numOr, probeResult, storageOptions } from './results.js';

@@ -2,7 +2,7 @@
 // image + audio) when the input has no video stream.
 import { inputMedia } from './input-media.js';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { AudioMergePayload, CtVideoPayload } from '../../../lib/schema/runner-jobs.js';
+import type { AudioMergePayload, CtVideoPayload } from '../../../lib/peertube/job-types.js';
 import type { TaskStatus } from '../../../lib/schema/transcode-job.js';
 import { resolveVideoEncoding, resolveSize } from '../../../lib/presets/resolve.js';
 import { resolutionOf } from '../../../lib/media/ladder.js';

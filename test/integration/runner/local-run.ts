@@ -5,7 +5,8 @@ import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../../../lib/log.js';
 import { JobExecution } from '../../../runner/job-execution.js';
-import { ProtocolClient, type AcceptedJob, type UploadFile } from '../../../runner/protocol-client.js';
+import { ProtocolClient, type AcceptedJob } from '../../../runner/protocol-client.js';
+import type { UploadFile } from '../../../runner/upload.js';
 
 export interface LocalRun {
   outcome: string;

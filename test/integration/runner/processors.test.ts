@@ -7,7 +7,8 @@ import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createLogger } from '../../../lib/log.js';
 import { JobExecution } from '../../../runner/job-execution.js';
-import { ProtocolClient, type AcceptedJob, type UploadFile } from '../../../runner/protocol-client.js';
+import { ProtocolClient, type AcceptedJob } from '../../../runner/protocol-client.js';
+import type { UploadFile } from '../../../runner/upload.js';
 import { generateAudio, generateClip, generatePng, probe } from '../../helpers/media.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ct-runner-proc-'));

@@ -6,14 +6,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { importCycles, importGraph, layerViolations } from '../../../hack/check-imports.js';
 
-/**
- * Cycles that exist only through `import type` (erased at run time) and are known: runner/upload.ts
- * takes the UploadFile type from protocol-client.ts, which uses upload.ts's streaming form. The fix
- * (UploadFile in its own module) touches upload.ts, owned by another change while this list was
- * written. The test fails when the list is stale, so fixing it means deleting the entry.
- */
-const KNOWN_TYPE_ONLY_CYCLES = [['runner/protocol-client.ts', 'runner/upload.ts']];
-
 test('the product code follows the layers and has no import cycle', () => {
   const graph = importGraph(process.cwd());
   expect(graph.size).toBeGreaterThan(100);
@@ -21,7 +13,7 @@ test('the product code follows the layers and has no import cycle', () => {
   expect([...(graph.get('operator/main.ts')?.keys() ?? [])].some((f) => f.startsWith('lib/'))).toBe(true);
   expect(layerViolations(graph)).toEqual([]);
   expect(importCycles(graph, true)).toEqual([]);
-  expect(importCycles(graph)).toEqual(KNOWN_TYPE_ONLY_CYCLES);
+  expect(importCycles(graph)).toEqual([]);
 });
 
 describe('on a fixture tree', () => {

@@ -1,7 +1,9 @@
 // The last-resort sweeper on pure status objects: the job deadline and the per-task stall limit end
 // every unfinished job with a readable reason; the job outcome then follows the usual rules.
-import { applyDeadlines, expirePending, sweepLimitsFromEnv } from '../../../operator/job/sweeper.js';
+import { applyDeadlines, expirePending } from '../../../operator/job/sweeper.js';
 import { jobSettingsFromEnv } from '../../../operator/config.js';
+
+const sweepOf = (env: NodeJS.ProcessEnv) => jobSettingsFromEnv(env).sweep;
 import { finishIfDone, updateOutputs } from '../../../operator/job/lifecycle.js';
 import type { TaskStatus, TranscodeJob, TranscodeJobStatus } from '../../../lib/schema/transcode-job.js';
 import { jobFixture, taskFixture } from '../../helpers/fixtures.js';
@@ -99,14 +101,11 @@ test('a job still queued at its deadline fails with every output named', () => {
 });
 
 test('limits: 24 h and 10 timeouts by default, configurable, bad values refused', () => {
-  expect(sweepLimitsFromEnv({})).toEqual({ jobDeadlineMs: 86_400_000, maxTimeouts: 10 });
-  expect(sweepLimitsFromEnv({ CT_JOB_DEADLINE_SECONDS: '30', CT_TASK_MAX_TIMEOUTS: '2' })).toEqual({
+  expect(sweepOf({})).toEqual({ jobDeadlineMs: 86_400_000, maxTimeouts: 10 });
+  expect(sweepOf({ CT_JOB_DEADLINE_SECONDS: '30', CT_TASK_MAX_TIMEOUTS: '2' })).toEqual({
     jobDeadlineMs: 30_000,
     maxTimeouts: 2,
   });
-  expect(() => sweepLimitsFromEnv({ CT_JOB_DEADLINE_SECONDS: '0' })).toThrow(/CT_JOB_DEADLINE_SECONDS/);
-  expect(() => sweepLimitsFromEnv({ CT_TASK_MAX_TIMEOUTS: 'x' })).toThrow(/CT_TASK_MAX_TIMEOUTS/);
-  // The controller's fallback is the operator's one reader (what operator/config.ts loads).
-  const env = { CT_JOB_DEADLINE_SECONDS: '45', CT_TASK_MAX_TIMEOUTS: '3' };
-  expect(sweepLimitsFromEnv(env)).toEqual(jobSettingsFromEnv(env).sweep);
+  expect(() => sweepOf({ CT_JOB_DEADLINE_SECONDS: '0' })).toThrow(/CT_JOB_DEADLINE_SECONDS/);
+  expect(() => sweepOf({ CT_TASK_MAX_TIMEOUTS: 'x' })).toThrow(/CT_TASK_MAX_TIMEOUTS/);
 });

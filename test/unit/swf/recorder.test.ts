@@ -1,7 +1,9 @@
 // SWF recorder pure parts (operator/swf/): configuration from the environment, history summary, activity ids per attempt.
 import { loadSwfConfig } from '../../../operator/swf/config.js';
 import { summarize, activityIdFor, roundOf } from '../../../operator/swf/recorder.js';
-import { stallMsFromEnv } from '../../../operator/job/settings.js';
+import { jobSettingsFromEnv } from '../../../operator/config.js';
+
+const stallMsFromEnv = (env: NodeJS.ProcessEnv) => jobSettingsFromEnv(env).stallMs;
 import type { HistoryEvent } from '@aws-sdk/client-swf';
 
 test('SWF config: defaults, overrides, and clear errors', () => {

@@ -2,7 +2,7 @@
 // POST /api/v1/runners/jobs/request with fixed bytes (the api-server's own answer, captured by the
 // benchmark). `express`: the smallest express app that does what a JSON route must (express.json()
 // body parsing, a router match, res.send); `node`: node:http reading the body and writing the bytes.
-//   node dist/bench/bare-http.js express|node <port> <response-file>
+//   node dist/bench/support/bare-http.js express|node <port> <response-file>
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import express from 'express';

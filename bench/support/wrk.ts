@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnManaged } from '../test/env/process.js';
+import { spawnManaged } from '../../test/env/process.js';
 
 export interface WrkResult {
   requestsPerSec: number;
