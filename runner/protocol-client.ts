@@ -56,6 +56,10 @@ export class ProtocolError extends Error {
   }
 }
 
+/** A 404 without a problem code on a ct-uploads call: the server has no such route (it is not our api-server). */
+const isMissingRoute = (err: unknown): boolean =>
+  err instanceof ProtocolError && err.endpoint === 'ct-uploads' && err.status === 404 && err.code === undefined;
+
 /** The server could not be reached (connection refused, DNS, timeout, reset). */
 export class UnreachableError extends Error {
   override name = 'UnreachableError';
@@ -101,6 +105,8 @@ export function truncate(text: string, max = MAX_TEXT): string {
 export class ProtocolClient {
   /** Jobs whose streamed success broke mid-way: the server puts them back from COMPLETING a moment later. */
   private readonly brokenUploads = new Set<string>();
+  /** Whether the server takes part uploads (our api-server does; learnt on the first refusal). */
+  private partUploads: 'unknown' | 'unsupported' = 'unknown';
 
   constructor(readonly baseUrl: string) {}
 
@@ -269,12 +275,20 @@ export class ProtocolClient {
     const fields: Record<string, string> = { ...tokens };
     for (const [k, v] of Object.entries(payload)) fields[payloadField(k)] = String(v);
     const api = this.partApi(runnerToken, job);
-    const inParts = files.filter(asParts);
-    const rest = files.filter((f) => !asParts(f)).map((f) => (f.headBytes !== undefined ? { ...f, growing: false } : f));
+    const wholeFile = (f: UploadFile): UploadFile => (f.headBytes !== undefined ? { ...f, growing: false } : f);
+    const inParts = this.partUploads === 'unsupported' ? [] : files.filter(asParts);
+    const rest = files.filter((f) => !(inParts as UploadFile[]).includes(f)).map(wholeFile);
     const sent = await Promise.allSettled(inParts.map((f) => uploadInParts(api, f)));
+    // A server without the part-upload routes (not our api-server) gets the file whole, once ffmpeg is done.
+    sent.forEach((r, i) => {
+      if (r.status === 'rejected' && isMissingRoute(r.reason)) {
+        this.partUploads = 'unsupported';
+        rest.push(wholeFile(inParts[i]!));
+      }
+    });
     const uploads = sent.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const abortAll = () => Promise.allSettled(uploads.map((u) => api.abort(u.uploadId, u.field)));
-    const failed = sent.find((r) => r.status === 'rejected');
+    const failed = sent.find((r): r is PromiseRejectedResult => r.status === 'rejected' && !isMissingRoute(r.reason));
     if (failed) {
       await abortAll();
       throw failed.reason;
