@@ -32,6 +32,8 @@ interface ProgressBatch {
   pending: Map<string, number | undefined>;
   /** The job's tasks that report progress. */
   tasks: Set<string>;
+  /** Tasks whose first progress above 0 was already written. */
+  shown: Set<string>;
   job: TranscodeJob;
 }
 
@@ -169,14 +171,19 @@ export class TaskWriter {
   recordProgress(job: TranscodeJob, uuid: string, value: number | undefined): void {
     const key = keyOf(job);
     let batch = this.progress.get(key);
-    if (!batch) this.progress.set(key, (batch = { lastWrite: 0, pending: new Map(), tasks: new Set(), job }));
+    if (!batch) this.progress.set(key, (batch = { lastWrite: 0, pending: new Map(), tasks: new Set(), shown: new Set(), job }));
     batch.job = job;
     this.jobOfTask.set(uuid, key);
     batch.tasks.add(uuid);
     batch.pending.set(uuid, value ?? batch.pending.get(uuid)); // a heartbeat keeps a value reported earlier in the window
-    if (batch.timer) return; // a write is already scheduled; it carries the newest values
-    const wait = batch.lastWrite + this.progressIntervalMs - Date.now();
+    // A task's first progress is written at once (short tasks would otherwise end inside the window
+    // and the client would never see ACTIVITY_PROGRESS); later ones wait for the window.
+    const first = value !== undefined && value > 0 && !batch.shown.has(uuid);
+    if (first) batch.shown.add(uuid);
+    if (batch.timer && !first) return; // a write is already scheduled; it carries the newest values
+    const wait = first ? 0 : batch.lastWrite + this.progressIntervalMs - Date.now();
     if (wait <= 0) {
+      if (batch.timer) clearTimeout(batch.timer);
       void this.flushProgress(key);
     } else {
       batch.timer = setTimeout(() => void this.flushProgress(key), wait);
@@ -242,6 +249,7 @@ export class TaskWriter {
     if (!batch) return;
     batch.pending.delete(uuid);
     batch.tasks.delete(uuid);
+    batch.shown.delete(uuid);
     if (batch.tasks.size) return;
     if (batch.timer) clearTimeout(batch.timer);
     this.progress.delete(key);
